@@ -34,7 +34,7 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
 # Languages we want and a byte cap per source package, so that one generated SDK or
 # a huge stdlib cannot dominate the mix (CORPUS.md "Pitfalls").
-PER_PACKAGE_CAP = {"npm": 2_500_000, "deb": 2_000_000, "deb-core": 12_000_000}
+PER_PACKAGE_CAP = {"npm": 1_200_000, "deb": 2_000_000, "deb-core": 12_000_000}
 
 # Debian picks per language list: how many packages to sample from each list.
 DEB_SAMPLES = {
@@ -91,7 +91,7 @@ def write_package(out: Path, source: str, pkg: str, license: str, root: Path, ca
         total += len(text)
         kept.append({"pkg": f"{source}:{pkg}", "path": rel, "lang": lang, "license": license, "text": text})
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with lzma.open(dest, "wt", encoding="utf-8") as f:
+    with lzma.open(dest, "wt", encoding="utf-8", preset=1) as f:
         for r in kept:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     return total

@@ -1,0 +1,99 @@
+"""Token shards and the training-row sampler (plain text and suffix-first fill-in-the-middle).
+
+A split directory holds ``tokens.bin`` (uint16, all documents back to back), ``docs.idx``
+(int64 offsets, one more than the number of documents) and ``docs.json`` (language and
+package per document). Both tokenizers (``tokenize_corpus.mjs`` here, ``tokenize.py`` on a GPU
+machine) write this format.
+
+Rows follow the engine's prompt layout (docs/MODEL_CONTRACT.md):
+``<|fim_suffix|> S <|fim_prefix|> P <|fim_middle|> M <|endoftext|>`` for FIM samples and
+``text <|endoftext|>`` for plain ones, packed back to back into rows of S+1 tokens.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+
+class Special:
+    def __init__(self, ids: dict):
+        self.eot = ids["endoftext"]
+        self.prefix = ids["fim_prefix"]
+        self.middle = ids["fim_middle"]
+        self.suffix = ids["fim_suffix"]
+        self.file_sep = ids["file_sep"]
+
+
+def special_ids(tokenizer_json: Path) -> dict:
+    tok = json.loads(Path(tokenizer_json).read_text())
+    names = {"<|endoftext|>": "endoftext", "<|fim_prefix|>": "fim_prefix", "<|fim_middle|>": "fim_middle",
+             "<|fim_suffix|>": "fim_suffix", "<|file_sep|>": "file_sep"}
+    out = {names[t["content"]]: t["id"] for t in tok["added_tokens"] if t["content"] in names}
+    missing = set(names.values()) - set(out)
+    if missing:
+        raise ValueError(f"{tokenizer_json}: special tokens missing: {sorted(missing)}")
+    return out
+
+
+class TokenData:
+    def __init__(self, split_dir: Path):
+        split_dir = Path(split_dir)
+        self.tokens = np.memmap(split_dir / "tokens.bin", dtype=np.uint16, mode="r")
+        self.offsets = np.fromfile(split_dir / "docs.idx", dtype=np.int64)
+        meta = split_dir / "docs.json"
+        self.docs = json.loads(meta.read_text()) if meta.exists() else None
+        self.lengths = np.diff(self.offsets)
+        self.n_docs = len(self.lengths)
+
+    def doc(self, i: int) -> np.ndarray:
+        return np.asarray(self.tokens[self.offsets[i] : self.offsets[i + 1]], dtype=np.int64)
+
+    def random_doc(self, rng: np.random.Generator) -> int:
+        """A document chosen with probability proportional to its length."""
+        pos = rng.integers(0, self.offsets[-1])
+        return int(np.searchsorted(self.offsets, pos, side="right") - 1)
+
+
+def fim_sample(rng, chunk: np.ndarray, sp: Special, max_suffix: int) -> np.ndarray:
+    """Suffix-first FIM of one chunk, split at token boundaries."""
+    n = len(chunk)
+    c = int(rng.integers(0, n + 1))
+    if rng.random() < 0.1:
+        m = n - c  # the middle runs to the end: empty suffix
+    else:
+        m = min(n - c, int(math.exp(rng.uniform(0.0, math.log(192)))))
+    suffix = chunk[c + m :][:max_suffix]
+    return np.concatenate([[sp.suffix], suffix, [sp.prefix], chunk[:c], [sp.middle], chunk[c : c + m], [sp.eot]])
+
+
+def sample_row(rng, data: TokenData, sp: Special, length: int, fim_rate: float = 0.5) -> np.ndarray:
+    """Pack samples into one row of ``length`` tokens."""
+    out, filled = [], 0
+    while filled < length:
+        room = length - filled
+        d = data.random_doc(rng)
+        L = int(data.lengths[d])
+        if L == 0:
+            continue
+        fim = rng.random() < fim_rate and room >= 16
+        n = min(L, (room - 4) if fim else room, length - 4)
+        if n <= 0:
+            n = min(L, room)
+            fim = False
+        start = 0 if rng.random() < 0.3 else int(rng.integers(0, max(1, L - n + 1)))
+        chunk = data.doc(d)[start : start + n]
+        if fim:
+            s = fim_sample(rng, chunk, sp, max_suffix=max(16, length // 4))
+        else:
+            s = chunk if start + n < L else np.concatenate([chunk, [sp.eot]])
+        s = s[:room]
+        out.append(s)
+        filled += len(s)
+    return np.concatenate(out).astype(np.int64)
+
+
+def batch(rng, data: TokenData, sp: Special, batch_size: int, length: int, fim_rate: float = 0.5) -> np.ndarray:
+    return np.stack([sample_row(rng, data, sp, length, fim_rate) for _ in range(batch_size)])

@@ -1,0 +1,89 @@
+"""Properties of training/model.py that the engine relies on (run: python3 -m pytest training/tests)."""
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from model import NEG, Config, PTPModel, u_bits  # noqa: E402
+import ptp  # noqa: E402
+
+CFG = Config(vocab_size=97, hidden_size=32, num_layers=2, num_heads=2, intermediate_size=48, lora_rank=4)
+
+
+def random_model(seed=0):
+    torch.manual_seed(seed)
+    m = PTPModel(CFG).eval()
+    with torch.no_grad():
+        for n, p in m.named_parameters():
+            if "lora_b" in n:
+                p.normal_(0, 0.1)
+    return m
+
+
+def test_cached_decoding_equals_full_causal_pass():
+    m = random_model()
+    ids = torch.randint(0, 97, (1, 12))
+    full, _ = m(input_ids=ids)
+    P = 7
+    _, kv = m(input_ids=ids[:, :P])
+    T = 12 - P
+    bias = torch.zeros(T, P + T).masked_fill(torch.ones(T, P + T, dtype=torch.bool).triu(P + 1), NEG).view(1, 1, T, P + T)
+    step, _ = m(input_ids=ids[:, P:], position_ids=torch.arange(P, 12).unsqueeze(0), attention_bias=bias, past=kv)
+    assert torch.allclose(full[:, P:], step, atol=1e-4)
+
+
+def test_token_rows_ignore_adapters_and_aux_rows():
+    m = random_model()
+    ids = torch.randint(0, 97, (1, 6))
+    base, _ = m(input_ids=ids)
+    aux = torch.rand(1, 3)
+    pos = torch.cat([torch.arange(6), torch.arange(5, 8)]).unsqueeze(0)
+    allowed = torch.zeros(9, 9, dtype=torch.bool)
+    allowed[:6, :6] = torch.ones(6, 6, dtype=torch.bool).tril()
+    allowed[6:, :6] = True
+    allowed[6:, 6:] = torch.ones(3, 3, dtype=torch.bool).tril()
+    bias = torch.zeros(9, 9).masked_fill(~allowed, NEG).view(1, 1, 9, 9)
+    mixed, _ = m(input_ids=ids, aux=aux, position_ids=pos, attention_bias=bias)
+    assert torch.allclose(base, mixed[:, :6], atol=1e-5)
+    # and the aux rows do depend on u
+    mixed2, _ = m(input_ids=ids, aux=1 - aux, position_ids=pos, attention_bias=bias)
+    assert not torch.allclose(mixed[:, 6:], mixed2[:, 6:])
+
+
+def test_u_bits_binary_expansion():
+    u = torch.tensor([0.5, 0.25, 0.75, 1 - 2**-24])
+    b = u_bits(u, 24)
+    assert b[0].tolist() == [1.0] + [0.0] * 23
+    assert b[1].tolist() == [0.0, 1.0] + [0.0] * 22
+    assert b[2].tolist() == [1.0, 1.0] + [0.0] * 22
+    assert b[3].tolist() == [1.0] * 24
+
+
+def test_pick_inverse_cdf_in_id_order():
+    probs = torch.tensor([[0.1, 0.0, 0.6, 0.3]])
+    for u, want in [(0.0, 0), (0.0999, 0), (0.1, 2), (0.69, 2), (0.7001, 3), (0.999999, 3)]:
+        assert ptp.pick(probs, torch.tensor([u])).item() == want
+    d = ptp.sampling_dist(torch.tensor([[1.0, 3.0, 2.0, 3.0]]), 0.0, 50, 1.0)
+    assert d.argmax().item() == 1 and d[0, 1].item() == 1.0
+
+
+def test_window_mask_matches_brute_force():
+    B, S, L, N = 1, 10, 3, 2
+    ids = torch.randint(5, 97, (B, S))
+    left, right = torch.zeros(B, S - 1), torch.ones(B, S - 1)
+    starts = torch.tensor([[3, 6]])
+    u, pos, bias, tgt = ptp.windows(ids, starts, L, left, right, None, eot=0)
+    allowed = bias[0, 0] == 0
+    for n in range(N):
+        for j in range(L):
+            q = n * L + j
+            for k in range(S + N * L):
+                if k < S:
+                    want = k < starts[0, n].item()
+                else:
+                    a = k - S
+                    want = a // L == n and a % L <= j
+                assert allowed[q, k].item() == want, (q, k)
+            assert pos[0, q].item() == starts[0, n].item() + j - 1
+            assert tgt[0, q].item() == ids[0, starts[0, n].item() + j].item()

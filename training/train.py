@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""Train the teacher (next-token loss, half FIM) and then the PTP adapters (O-PTP distillation).
+
+    # teacher, resumable, CPU or CUDA (bf16 autocast on CUDA)
+    python3 training/train.py teacher --data data/tokens --tokenizer models/x/tokenizer.json \
+        --out ckpt/teacher.pt --time-limit 3600
+    # PTP adapters distilled from the frozen teacher on its own samples
+    python3 training/train.py ptp --data data/tokens --tokenizer ... --init ckpt/teacher.pt --out ckpt/ptp.pt
+    # DDP: torchrun --nproc_per_node=2 training/train.py teacher ... (gloo on CPU, nccl on CUDA)
+
+Both stages save a checkpoint every --save-every seconds and at the end, resume from --out
+when it exists (``--resume``), and stop by themselves at --time-limit. The schedule is
+time-based (warmup, then cosine to 10% at the time limit) so a run of any length finishes
+its schedule.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from data import Special, TokenData, batch, special_ids  # noqa: E402
+from model import Config, PTPModel, count_params, load_weights, save_weights  # noqa: E402
+import ptp  # noqa: E402
+
+
+def log(*a):
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def setup_distributed(device: str):
+    if "WORLD_SIZE" not in os.environ or int(os.environ["WORLD_SIZE"]) == 1:
+        return 0, 1
+    backend = "nccl" if device == "cuda" else "gloo"
+    dist.init_process_group(backend)
+    rank, world = dist.get_rank(), dist.get_world_size()
+    if device == "cuda":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", rank)))
+    return rank, world
+
+
+def all_reduce_grads(params, world):
+    if world == 1:
+        return
+    for p in params:
+        if p.grad is not None:
+            dist.all_reduce(p.grad)
+            p.grad /= world
+
+
+def lr_at(step, elapsed, args):
+    warm = min(1.0, (step + 1) / args.warmup)
+    frac = min(1.0, elapsed / args.time_limit) if args.time_limit else min(1.0, step / max(1, args.steps))
+    return args.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def autocast(device):
+    if device == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+def to_dev(x, device):
+    return torch.from_numpy(x).to(device, non_blocking=True)
+
+
+_worker = {}
+
+
+def _worker_init(data_dir, tokenizer, seed):
+    _worker["data"] = TokenData(data_dir)
+    _worker["sp"] = Special(special_ids(tokenizer))
+    _worker["rng"] = np.random.default_rng([seed, os.getpid()])
+
+
+def _worker_batch(shape):
+    return batch(_worker["rng"], _worker["data"], _worker["sp"], *shape)
+
+
+def batches(args, data_dir, shape, seed):
+    """Training batches from --workers background processes (inline when 0)."""
+    if args.workers == 0:
+        _worker_init(data_dir, args.tokenizer, seed)
+        while True:
+            yield _worker_batch(shape)
+    import multiprocessing as mp
+    with mp.get_context("fork").Pool(args.workers, _worker_init, (data_dir, args.tokenizer, seed)) as pool:
+        for b in pool.imap(_worker_batch, iter(lambda: shape, None), chunksize=2):
+            yield b
+
+
+def save(model, out: Path, extra: dict, parts_dir: Path | None):
+    """fp32 checkpoint at ``out``; with --export-parts also fp16 parts of <= 15 MB each
+    (a GPU machine returns files of at most 16 MiB). ``join_parts`` reassembles them."""
+    save_weights(model, out, extra)
+    if parts_dir is None:
+        return
+    import io
+    buf = io.BytesIO()
+    save_weights(model, buf, extra, dtype=torch.float16)
+    data = buf.getvalue()
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    for old in parts_dir.glob(out.stem + ".fp16.part*"):
+        old.unlink()
+    for i in range(0, len(data), 15_000_000):
+        (parts_dir / f"{out.stem}.fp16.part{i // 15_000_000}").write_bytes(data[i : i + 15_000_000])
+
+
+@torch.no_grad()
+def eval_teacher(model, val, sp, args, device, n_batches=8):
+    model.eval()
+    rng = np.random.default_rng(1234)
+    tot, n = 0.0, 0
+    for _ in range(n_batches):
+        x = to_dev(batch(rng, val, sp, args.batch_size, args.seq_len + 1), device)
+        with autocast(device):
+            logits, _ = model(input_ids=x[:, :-1])
+        tot += F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1), reduction="sum").item()
+        n += x[:, 1:].numel()
+    model.train()
+    return tot / n
+
+
+def train_teacher(args):
+    device = args.device
+    rank, world = setup_distributed(device)
+    torch.manual_seed(args.seed + rank)
+    sp = Special(special_ids(args.tokenizer))
+    val = TokenData(args.data / "val")
+    out = Path(args.out)
+    if args.resume and out.exists():
+        model, ck = load_weights(out)
+        state = ck.get("train_state", {})
+        log(f"resumed from {out}: {state}")
+    else:
+        cfg = Config(**json.loads(args.config)) if args.config else Config()
+        model, state = PTPModel(cfg), {}
+    model.to(device)
+    params = model.base_parameters()
+    for p in model.adapter_parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.95), weight_decay=0.1)
+    log(f"teacher: {count_params(model)} params, world={world}, device={device}")
+    stream = batches(args, args.data / "train", (args.batch_size, args.seq_len + 1), args.seed * 1000 + rank + state.get("step", 0))
+    step, tokens = state.get("step", 0), state.get("tokens", 0)
+    t0, last_save = time.time(), time.time()
+    history = state.get("history", [])
+    while True:
+        elapsed = time.time() - t0
+        if (args.time_limit and elapsed > args.time_limit) or (args.steps and step >= args.steps):
+            break
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, elapsed, args)
+        x = to_dev(next(stream), device)
+        with autocast(device):
+            logits, _ = model(input_ids=x[:, :-1])
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        all_reduce_grads(params, world)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        tokens += x[:, 1:].numel() * world
+        if step % args.log_every == 0:
+            log(f"step {step} loss {loss.item():.4f} lr {opt.param_groups[0]['lr']:.2e} tokens {tokens/1e6:.2f}M "
+                f"{tokens/ max(1e-9, time.time()-t0) / 1e3:.1f}k tok/s")
+        if rank == 0 and time.time() - last_save > args.save_every:
+            vl = eval_teacher(model, val, sp, args, device)
+            history.append({"step": step, "tokens": tokens, "val_loss": vl})
+            log(f"val loss {vl:.4f}")
+            save(model, out, {"train_state": {"step": step, "tokens": tokens, "history": history}}, args.export_parts)
+            last_save = time.time()
+    if rank == 0:
+        vl = eval_teacher(model, val, sp, args, device)
+        history.append({"step": step, "tokens": tokens, "val_loss": vl, "seconds": time.time() - t0})
+        log(f"teacher done: step {step}, tokens {tokens}, val loss {vl:.4f}")
+        save(model, out, {"train_state": {"step": step, "tokens": tokens, "history": history}}, args.export_parts)
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+def ptp_batch(model, rng, data, sp, args, device, beta):
+    """Teacher samples + nested windows for one PTP step."""
+    B, S, G, L, N = args.batch_size, args.seq_len, args.gen_len, args.window, args.windows
+    ctx_len = int(rng.integers(S // 4, S - G + 1))
+    ctx = to_dev(batch(rng, data, sp, B, ctx_len), device)
+    model.eval()
+    with torch.no_grad(), autocast(device):
+        ids = ptp.generate(model, ctx, G, args.temperature, args.top_k, args.top_p, sp.eot)
+        logits, kv = model(input_ids=ids)
+    probs = ptp.sampling_dist(logits[:, :-1].float(), args.temperature, args.top_k, args.top_p)
+    left, right = ptp.bin_edges(probs, ids[:, 1:])
+    lo, hi = ctx_len, ctx_len + G - 1
+    starts = torch.stack([torch.from_numpy(np.sort(rng.choice(np.arange(lo, hi + 1), size=min(N, hi - lo + 1), replace=False)))
+                          for _ in range(B)]).to(device)
+    u, pos, bias, tgt = ptp.windows(ids, starts, L, left, right, beta, sp.eot)
+    kv = [(k.detach(), v.detach()) for k, v in kv]
+    return u, pos, bias, tgt, kv
+
+
+def ptp_loss(model, b, device):
+    u, pos, bias, tgt, kv = b
+    with autocast(device):
+        logits, _ = model(aux=u, position_ids=pos, attention_bias=bias, past=kv)
+    loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), tgt.reshape(-1), ignore_index=-100)
+    return loss, logits
+
+
+@torch.no_grad()
+def eval_ptp(model, val, sp, args, device, n_batches=6):
+    rng = np.random.default_rng(4321)
+    counts = []
+    for _ in range(n_batches):
+        b = ptp_batch(model, rng, val, sp, args, device, beta=None)
+        _, logits = ptp_loss(model, b, device)
+        counts.append(ptp.leading_correct(logits.argmax(-1), b[3], args.window).cpu())
+    model.train()
+    c = torch.cat(counts)
+    hist = torch.bincount(c, minlength=args.window + 1).float()
+    return c.float().mean().item(), (hist / hist.sum()).tolist()
+
+
+def train_ptp(args):
+    device = args.device
+    rank, world = setup_distributed(device)
+    torch.manual_seed(args.seed + rank)
+    sp = Special(special_ids(args.tokenizer))
+    train, val = TokenData(args.data / "train"), TokenData(args.data / "val")
+    out = Path(args.out)
+    src = out if (args.resume and out.exists()) else Path(args.init)
+    model, ck = load_weights(src)
+    state = ck.get("ptp_state", {}) if src == out else {}
+    model.to(device)
+    for p in model.base_parameters():
+        p.requires_grad_(False)
+    params = model.adapter_parameters()
+    for p in params:
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
+    log(f"ptp: {count_params(model)} params from {src}, L={args.window} N={args.windows} "
+        f"T={args.temperature} k={args.top_k} p={args.top_p}")
+    rng = np.random.default_rng(args.seed * 7919 + rank + state.get("step", 0))
+    step, best = state.get("step", 0), state.get("best", -1.0)
+    history = state.get("history", [])
+    t0, last_eval = time.time(), time.time()
+
+    def evaluate_and_save():
+        nonlocal best
+        correct, hist = eval_ptp(model, val, sp, args, device)
+        history.append({"step": step, "val_correct": correct, "seconds": time.time() - t0})
+        log(f"val correct {correct:.3f} (best {best:.3f})")
+        extra = {"ptp_state": {"step": step, "best": max(best, correct), "history": history}}
+        if correct > best:
+            best = correct
+            save(model, out, {**extra, "hist": hist, "val_correct": correct,
+                                      "sampling": {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p},
+                                      "window": args.window}, args.export_parts)
+
+    while True:
+        elapsed = time.time() - t0
+        if (args.time_limit and elapsed > args.time_limit) or (args.steps and step >= args.steps):
+            break
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, elapsed, args)
+        b = ptp_batch(model, rng, train, sp, args, device, beta=0.3)
+        model.train()
+        loss, logits = ptp_loss(model, b, device)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        all_reduce_grads(params, world)
+        opt.step()
+        step += 1
+        if step % args.log_every == 0:
+            c = ptp.leading_correct(logits.argmax(-1), b[3], args.window).float().mean().item()
+            log(f"ptp step {step} loss {loss.item():.4f} train correct {c:.2f} lr {opt.param_groups[0]['lr']:.2e}")
+        if rank == 0 and time.time() - last_eval > args.save_every:
+            evaluate_and_save()
+            last_eval = time.time()
+    if rank == 0:
+        evaluate_and_save()
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("stage", choices=["teacher", "ptp"])
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--tokenizer", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--init", type=Path, help="teacher checkpoint (ptp stage)")
+    ap.add_argument("--config", help="JSON overrides of model.Config (teacher stage)")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all cores)")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--time-limit", type=float, default=0, help="seconds; 0 = use --steps")
+    ap.add_argument("--steps", type=int, default=0)
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--seq-len", type=int, default=512)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--log-every", type=int, default=20)
+    ap.add_argument("--save-every", type=float, default=600)
+    ap.add_argument("--workers", type=int, default=0, help="background batch workers (teacher stage)")
+    ap.add_argument("--export-parts", type=Path, help="also write fp16 checkpoint parts <= 15 MB here")
+    # PTP stage
+    ap.add_argument("--window", type=int, default=32, help="L: aux tokens per window")
+    ap.add_argument("--windows", type=int, default=16, help="N: windows per row")
+    ap.add_argument("--gen-len", type=int, default=48, help="teacher-sampled tokens per row")
+    ap.add_argument("--temperature", type=float, default=0.2)
+    ap.add_argument("--top-k", type=int, default=50)
+    ap.add_argument("--top-p", type=float, default=0.95)
+    args = ap.parse_args(argv)
+    if args.device == "cpu":
+        torch.set_num_threads(args.threads or os.cpu_count())
+    elif args.device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+    (train_teacher if args.stage == "teacher" else train_ptp)(args)
+
+
+if __name__ == "__main__":
+    main()
