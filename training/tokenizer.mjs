@@ -41,7 +41,7 @@ export function baseJson() {
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab: {}, merges: [] },
+      fuse_unk: false, byte_fallback: false, vocab: {}, merges: [] },
   };
 }
 
@@ -62,7 +62,7 @@ export function truncate(trained, size) {
     merges.push([a, b]);
   }
   json.model.vocab = vocab;
-  json.model.merges = merges;
+  json.model.merges = merges.map(([a, b]) => `${a} ${b}`); // 'a b' strings: every tokenizers version reads them
   return json;
 }
 

@@ -81,28 +81,44 @@ _worker = {}
 def _worker_init(data_dir, tokenizer, seed):
     _worker["data"] = TokenData(data_dir)
     _worker["sp"] = Special(special_ids(tokenizer))
-    _worker["rng"] = np.random.default_rng([seed, os.getpid()])
+    _worker["rng"] = np.random.default_rng(seed)
 
 
 def _worker_batch(shape):
     return batch(_worker["rng"], _worker["data"], _worker["sp"], *shape)
 
 
+def _worker_loop(q, data_dir, tokenizer, seed, shape):
+    _worker_init(data_dir, tokenizer, seed)
+    while True:
+        q.put(_worker_batch(shape))
+
+
 def batches(args, data_dir, shape, seed):
-    """Training batches from --workers background processes (inline when 0)."""
+    """Training batches from --workers background processes (inline when 0), bounded queue."""
     if args.workers == 0:
         _worker_init(data_dir, args.tokenizer, seed)
         while True:
             yield _worker_batch(shape)
     import multiprocessing as mp
-    with mp.get_context("fork").Pool(args.workers, _worker_init, (data_dir, args.tokenizer, seed)) as pool:
-        for b in pool.imap(_worker_batch, iter(lambda: shape, None), chunksize=2):
-            yield b
+    ctx = mp.get_context("fork")
+    q = ctx.Queue(maxsize=4 * args.workers)
+    procs = [ctx.Process(target=_worker_loop, args=(q, data_dir, args.tokenizer, seed * 100 + i, shape), daemon=True)
+             for i in range(args.workers)]
+    for p in procs:
+        p.start()
+    try:
+        while True:
+            yield q.get()
+    finally:
+        for p in procs:
+            p.terminate()
 
 
 def save(model, out: Path, extra: dict, parts_dir: Path | None):
     """fp32 checkpoint at ``out``; with --export-parts also fp16 parts of <= 15 MB each
     (a GPU machine returns files of at most 16 MiB). ``join_parts`` reassembles them."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     save_weights(model, out, extra)
     if parts_dir is None:
         return
@@ -262,7 +278,8 @@ def train_ptp(args):
         correct, hist = eval_ptp(model, val, sp, args, device)
         history.append({"step": step, "val_correct": correct, "seconds": time.time() - t0})
         log(f"val correct {correct:.3f} (best {best:.3f})")
-        extra = {"ptp_state": {"step": step, "best": max(best, correct), "history": history}}
+        extra = {"ptp_state": {"step": step, "best": max(best, correct), "history": history},
+                 "train_state": ck.get("train_state", {})}
         if correct > best:
             best = correct
             save(model, out, {**extra, "hist": hist, "val_correct": correct,
