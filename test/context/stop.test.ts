@@ -1,0 +1,194 @@
+/**
+ * Stop rules: feed the stopper plausible model output and check where it cuts.
+ */
+import assert from 'node:assert/strict';
+import { suite, test } from 'node:test';
+import { analyze, makeStopper, trimCompletion } from '../../src/context';
+import { cursorFixture, openDocument } from './helpers';
+
+/** The stopper's cut for `generated`, fed in chunks the way the engine does (a few tokens a call). */
+async function cutAt(languageId: string, fixture: string, generated: string, chunk = 3, marker = '|'): Promise<number | undefined> {
+  const { text, offset } = cursorFixture(fixture, marker);
+  const doc = await openDocument(languageId, text);
+  const stop = makeStopper(doc, offset, analyze(doc, offset));
+  for (let end = Math.min(chunk, generated.length); ; end = Math.min(end + chunk, generated.length)) {
+    const cut = stop(generated.slice(0, end));
+    if (cut !== undefined) return cut;
+    if (end === generated.length) return undefined;
+  }
+}
+
+/** Index just after the n-th (1-based) occurrence of `needle`. */
+function after(haystack: string, needle: string, n = 1): number {
+  let at = -1;
+  for (let i = 0; i < n; i++) at = haystack.indexOf(needle, at + 1);
+  assert.ok(at >= 0, `${JSON.stringify(needle)} occurs ${n} times`);
+  return at + needle.length;
+}
+
+suite('makeStopper: TypeScript bodies opened by {', () => {
+  const body = '\n  const b = a * 2;\n  if (b > 10) {\n    return b;\n  }\n  return 0;\n}\n\nfunction h() {\n';
+
+  test('an unclosed { is completed through its matching }', async () => {
+    const cut = await cutAt('typescript', 'function f(a: number) {|\n\nfunction g() {}\n', body);
+    // The first `}` closes the inner if; the second is f's own.
+    assert.equal(cut, after(body, '}', 2));
+    assert.equal(body.slice(0, cut).trimEnd().endsWith('return 0;\n}'), true);
+  });
+
+  test('with the } already there, the completion stops before it', async () => {
+    const cut = await cutAt('typescript', 'function f(a: number) {|}\n', body);
+    assert.equal(cut, after(body, '}', 2) - 1);
+  });
+
+  test('a } inside a string or comment does not end the body', async () => {
+    const gen = '\n  log("}"); // }\n  return a;\n}\n';
+    const cut = await cutAt('typescript', 'function f(a: number) {\n  |\n}\n', gen);
+    assert.equal(cut, gen.lastIndexOf('}'));
+  });
+
+  test('stopping then trimming leaves the body on its lines and the } on its own', async () => {
+    const { text, offset } = cursorFixture('function f(a: number) {|}\n');
+    const doc = await openDocument('typescript', text);
+    const info = analyze(doc, offset);
+    const stop = makeStopper(doc, offset, info);
+    const gen = '\n  return a + 1;\n}\n';
+    const cut = stop(gen);
+    assert.equal(cut, gen.indexOf('}'));
+    const done = trimCompletion(doc, offset, gen.slice(0, cut), info);
+    assert.equal(text.slice(0, offset) + done + text.slice(offset), 'function f(a: number) {\n  return a + 1;\n}\n');
+  });
+});
+
+suite('makeStopper: Python blocks end at the dedent', () => {
+  const gen = 'if x > 0:\n        return x\n    return -x\n\ndef g():\n    pass\n';
+
+  test('a body written after `def f(x):` ends before the next top-level line', async () => {
+    const cut = await cutAt('python', 'def f(x):\n    |\n\nprint(f(1))\n', gen);
+    assert.equal(cut, after(gen, 'return -x'));
+  });
+
+  test('from the end of the header line, the body starts on the next line', async () => {
+    const g = '\n    return x * 2\nprint(1)\n';
+    const cut = await cutAt('python', 'def f(x):|', g);
+    assert.equal(cut, after(g, 'return x * 2'));
+  });
+
+  test('a nested body ends when the text returns to the header indentation', async () => {
+    const g = 'return self.x\n\n    def other(self):\n        pass\n';
+    const cut = await cutAt('python', 'class A:\n    def m(self):\n        |\n', g);
+    assert.equal(cut, after(g, 'return self.x'));
+  });
+
+  test('a dedent inside brackets or a triple-quoted string is not an end', async () => {
+    const g = 'x = [\n1,\n]\n        s = """\ndoc\n"""\n        return s\nfoo()\n';
+    const cut = await cutAt('python', 'def f():\n        |\n', g);
+    assert.equal(cut, after(g, 'return s'));
+  });
+});
+
+suite('makeStopper: expressions and lines', () => {
+  test('an argument list stops before the ) the document already has', async () => {
+    assert.equal(await cutAt('typescript', 'foo(a, |)', 'b, c)\nbar()'), 4);
+  });
+
+  test('an argument list without its ) gets one', async () => {
+    assert.equal(await cutAt('typescript', 'foo(a, |', 'b, c);\nbar()'), 5);
+  });
+
+  test('brackets and ) inside strings do not count', async () => {
+    const g = '"a)b", [1, 2], c)';
+    assert.equal(await cutAt('typescript', 'foo(|)', g), g.length - 1);
+  });
+
+  test('the rest of a line stops at the line break', async () => {
+    const g = 'compute(1, 2);\nconst y = 3;\n';
+    assert.equal(await cutAt('typescript', 'const x = |', g), g.indexOf('\n'));
+  });
+
+  test('a line that opens a bracket continues until it is closed', async () => {
+    const g = 'items.map((x) => {\n  return x + 1;\n});\nnext();\n';
+    assert.equal(await cutAt('typescript', 'const ys = |', g), after(g, '});'));
+  });
+
+  test('at the end of a finished line, one more line is allowed', async () => {
+    const g = '\nconst y = 2;\nconst z = 3;\n';
+    assert.equal(await cutAt('typescript', 'const x = 1;|', g), after(g, 'const y = 2;'));
+  });
+
+  test('inside a string, the completion stops at the existing closing quote', async () => {
+    assert.equal(await cutAt('typescript', 'const s = "hel|";', 'lo world";\n'), 'lo world'.length);
+  });
+
+  test('inside a line comment, the completion stops at the end of the line', async () => {
+    const g = 'the total of all items\nconst t = 0;\n';
+    assert.equal(await cutAt('python', '# compute |', g), g.indexOf('\n'));
+  });
+});
+
+suite('makeStopper: statements and keyword blocks', () => {
+  test('a blank line after some statements ends a statement completion', async () => {
+    const g = 'b();\n  c();\n\n  d();\n}';
+    assert.equal(await cutAt('typescript', 'function f() {\n  a();\n  |\n}\n', g), after(g, 'c();'));
+  });
+
+  test('a Python statement completion stops where the indentation drops', async () => {
+    const g = 'y = x + 1\n    z = y * 2\nprint(z)\n';
+    assert.equal(await cutAt('python', 'def f(x):\n    a = 1\n    |\n', g), after(g, 'z = y * 2'));
+  });
+
+  test('a Ruby body without its end keeps the end the model writes', async () => {
+    const g = 'puts 1\nend\n\ndef bar\n';
+    assert.equal(await cutAt('ruby', 'def foo\n  |\n', g), after(g, 'end'));
+  });
+
+  test('a Ruby body whose end already exists stops before the model\'s end', async () => {
+    const g = 'puts 1\nend\n';
+    assert.equal(await cutAt('ruby', 'def foo\n  |\nend\n', g), after(g, 'puts 1'));
+  });
+
+  test('a shell if-body without fi keeps the fi, waiting until the word is complete', async () => {
+    const g = 'echo yes\nfi\necho after\n';
+    assert.equal(await cutAt('shellscript', 'if [ -f x ]; then\n  ‸\n', g, 1, '‸'), after(g, 'fi'));
+  });
+});
+
+suite('makeStopper: incremental scanning', () => {
+  test('chunk size does not change the cut, even when a chunk splits `//` or `"""`', async () => {
+    const g = '\n  const s = "}"; // }\n  /* } */ return 1;\n}\nmore';
+    const whole = await cutAt('typescript', 'function f() {|\n', g, g.length);
+    for (const chunk of [1, 2, 3, 5, 8]) {
+      assert.equal(await cutAt('typescript', 'function f() {|\n', g, chunk), whole, `chunk ${chunk}`);
+    }
+    const py = 'x = """\n)\n"""\n    return x\nfoo()\n';
+    const pyWhole = await cutAt('python', 'def f():\n    |\n', py, py.length);
+    assert.equal(pyWhole, after(py, 'return x'));
+    for (const chunk of [1, 2, 4]) assert.equal(await cutAt('python', 'def f():\n    |\n', py, chunk), pyWhole);
+  });
+
+  test('each call costs the new text only, not the document or the text so far', async () => {
+    const big = `${'const filler = [1, 2, 3];\n'.repeat(40_000)}function f() {\n  \n}\n`;
+    const offset = big.length - 3;
+    const doc = await openDocument('typescript', big);
+    const stop = makeStopper(doc, offset, analyze(doc, offset));
+    const line = 'x = x + 1; // not the end )\n  ';
+    let generated = '';
+    const start = performance.now();
+    for (let i = 0; i < 5000; i++) {
+      generated += line;
+      assert.equal(stop(generated), undefined);
+    }
+    const ms = performance.now() - start;
+    // 5000 calls over 150k characters: quadratic work would take seconds.
+    assert.ok(ms < 1500, `${ms.toFixed(0)} ms`);
+    assert.equal(stop(`${generated}}`), generated.length);
+  });
+
+  test('a rewritten text (not an extension of the last one) is scanned afresh', async () => {
+    const { text, offset } = cursorFixture('foo(|)');
+    const doc = await openDocument('typescript', text);
+    const stop = makeStopper(doc, offset, analyze(doc, offset));
+    assert.equal(stop('[1, 2'), undefined);
+    assert.equal(stop('a)'), 1);
+  });
+});
