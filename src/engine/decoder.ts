@@ -1,0 +1,62 @@
+/**
+ * What both decoders share: the state of one request and the step that runs a call and keeps
+ * the cache and the token sequence in step with what the Generation accepted.
+ */
+import type { Forward, ForwardResult } from './forward';
+import type { Generation } from './generation';
+import type { KvCache } from './kvcache';
+import type { CallLayout } from './mask';
+import type { SamplingParams } from './sampling';
+import type { UStream } from './ustream';
+
+/** Test-only hooks. Production callers never set them. */
+export interface DecoderHooks {
+  /** Replaces a drafted speculation (output index, proposed token) - simulates another drafter. */
+  draftToken?: (outputIndex: number, proposed: number) => number;
+  /** Planted bug: verify row j >= 1 reads u at output index + this offset. */
+  verifyUOffset?: number;
+  /** Planted bug: added to the position ids of the speculation rows. */
+  specPositionOffset?: number;
+}
+
+export interface DecodeState {
+  forward: Forward;
+  cache: KvCache;
+  vocabSize: number;
+  /** Prompt then committed tokens; the cache holds a prefix of it (at least one token short). */
+  sequence: number[];
+  sampling: SamplingParams;
+  u: UStream;
+  generation: Generation;
+  signal?: AbortSignal;
+  hooks?: DecoderHooks;
+}
+
+export async function runLayout(state: DecodeState, layout: CallLayout): Promise<ForwardResult> {
+  return state.forward.run({
+    inputIds: layout.inputIds,
+    aux: layout.aux,
+    positionIds: layout.positionIds,
+    mask: layout.mask,
+    past: state.cache.view(),
+  });
+}
+
+/**
+ * After a call: cache the first `cachedRows` new rows (token rows the sequence keeps), hand the
+ * committed tokens to the Generation, and append the ones it kept to the sequence. Rows of
+ * tokens it dropped (after end-of-text, beyond a limit) are cropped again so that the cache
+ * always holds a prefix of `sequence`.
+ */
+export function commit(
+  state: DecodeState,
+  result: ForwardResult,
+  cachedRows: number,
+  committed: readonly number[],
+  info: { acceptedDrafts: number; rows: number },
+): void {
+  state.cache.append(result.newKeys, result.newValues, cachedRows);
+  const kept = state.generation.commitCall(committed, { ...info, ms: result.ms });
+  state.sequence.push(...committed.slice(0, kept));
+  if (state.cache.length > state.sequence.length) state.cache.crop(state.sequence.length);
+}

@@ -1,0 +1,258 @@
+/**
+ * The Engine: one loaded model, its tokenizer, and the KV cache of recent requests. Requests
+ * run one at a time (one ORT session, one cache per key); each reuses the longest common token
+ * prefix with the previous request under the same cacheKey and prefills only the rest.
+ */
+import { performance } from 'node:perf_hooks';
+import { decodeAr } from './ar';
+import type { DecoderHooks, DecodeState } from './decoder';
+import type { Forward } from './forward';
+import { Generation, type CallTrace, type StopReason } from './generation';
+import { KvCache } from './kvcache';
+import type { Manifest } from './manifest';
+import { loadModel, type LoadOptions } from './model';
+import { promptTokens, type Prompt } from './prompt';
+import { decodePtp } from './ptp';
+import type { CallTiming } from './runner';
+import { validateSamplingParams } from './sampling';
+import type { CodeTokenizer } from './tokenizer';
+import { UStream } from './ustream';
+
+export interface DecodeOptions {
+  decoder: 'ptp' | 'ar';
+  seed: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  /** M: most tokens drafted (and committed) per call. 'auto' => DEFAULT_BLOCK_SIZE. */
+  blockSize: number | 'auto';
+  /** B: draft rows per call across all hypotheses; default 2 * M. */
+  budget?: number;
+  maxTokens: number;
+  stop?: (text: string) => number | undefined;
+  signal?: AbortSignal;
+  onCall?: (t: CallTrace) => void;
+  onText?: (textSoFar: string) => void;
+  /** Usually the document URI: requests with the same key share the KV cache. */
+  cacheKey?: string;
+}
+
+export interface DecodeResult {
+  text: string;
+  tokens: number[];
+  calls: number;
+  tokensPerCall: number;
+  /** Wall time from the request's start through the first model call (prompt rows + first token). */
+  msPrefill: number;
+  /** Wall time of all later calls, engine work included. */
+  msDecode: number;
+  blockSize: number;
+  stopReason: StopReason;
+  trace: CallTrace[];
+  /** Draft rows per call (B); 0 for AR. */
+  budget: number;
+  /** Time inside session.run for this request. */
+  modelTimeMs: number;
+  /** Time outside session.run (layout, sampling, cache, detokenizing) for this request. */
+  engineTimeMs: number;
+  promptTokens: number;
+  /** Prompt tokens whose KV came from the cache. */
+  reusedTokens: number;
+}
+
+export type { CallTrace, StopReason };
+
+/** Block size and budget when the caller passes blockSize 'auto' (it normally resolves it). */
+export const DEFAULT_BLOCK_SIZE = 8;
+export const DEFAULT_BUDGET_PER_BLOCK = 2;
+/** Documents whose caches are kept (least recently used dropped first). */
+const CACHE_SLOTS = 4;
+
+/** Everything an Engine runs on; `Engine.load` builds it from a model directory. */
+export interface EngineParts {
+  manifest: Manifest;
+  modelDir: string;
+  tokenizer: CodeTokenizer;
+  forward: Forward;
+  timings?: () => readonly CallTiming[];
+  dispose?: () => Promise<void>;
+}
+
+interface CacheSlot {
+  cache: KvCache;
+  /** The tokens whose keys/values the cache holds (cache.length of them). */
+  tokens: number[];
+}
+
+function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+function checkOptions(opts: DecodeOptions): { M: number; B: number } {
+  if (opts.decoder !== 'ptp' && opts.decoder !== 'ar') throw new RangeError(`decoder must be 'ptp' or 'ar', got ${String(opts.decoder)}`);
+  if (!Number.isInteger(opts.maxTokens) || opts.maxTokens < 0) throw new RangeError(`maxTokens must be an integer >= 0, got ${opts.maxTokens}`);
+  validateSamplingParams(opts);
+  const M = opts.blockSize === 'auto' ? DEFAULT_BLOCK_SIZE : opts.blockSize;
+  if (!Number.isInteger(M) || M < 1) throw new RangeError(`blockSize must be 'auto' or an integer >= 1, got ${opts.blockSize}`);
+  const B = opts.budget ?? DEFAULT_BUDGET_PER_BLOCK * M;
+  if (!Number.isInteger(B) || B < 0) throw new RangeError(`budget must be an integer >= 0, got ${opts.budget}`);
+  return { M, B };
+}
+
+export class Engine {
+  readonly manifest: Manifest;
+  readonly modelDir: string;
+  private readonly tokenizer: CodeTokenizer;
+  private readonly forward: Forward;
+  private readonly parts: EngineParts;
+  private readonly slots = new Map<string, CacheSlot>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  /** Loads and validates a model directory. @throws ModelLoadError */
+  static async load(modelDir: string, opts: LoadOptions = {}): Promise<Engine> {
+    return new Engine(await loadModel(modelDir, opts));
+  }
+
+  /** An engine over parts you built yourself (tests and benches with another Forward). */
+  static fromParts(parts: EngineParts): Engine {
+    return new Engine(parts);
+  }
+
+  private constructor(parts: EngineParts) {
+    this.parts = parts;
+    this.manifest = parts.manifest;
+    this.modelDir = parts.modelDir;
+    this.tokenizer = parts.tokenizer;
+    this.forward = parts.forward;
+  }
+
+  encode(text: string): number[] {
+    return this.tokenizer.encode(text);
+  }
+
+  decode(ids: number[]): string {
+    return this.tokenizer.decode(ids);
+  }
+
+  /** Median model-call time by rows per call, from the calls run so far; undefined before any. */
+  latencyCurve(): { rows: number; ms: number }[] | undefined {
+    const timings = this.parts.timings?.() ?? [];
+    if (timings.length === 0) return undefined;
+    const byRows = new Map<number, number[]>();
+    for (const t of timings) byRows.set(t.rows, [...(byRows.get(t.rows) ?? []), t.ms]);
+    return [...byRows.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([rows, ms]) => ({ rows, ms: ms.sort((x, y) => x - y)[ms.length >> 1]! }));
+  }
+
+  /**
+   * Completes a prompt. Requests are queued and run one at a time.
+   * @param hooks test-only fault injection and drafter replacement; never set in production.
+   */
+  complete(prompt: Prompt, opts: DecodeOptions, hooks?: DecoderHooks): Promise<DecodeResult> {
+    if (this.disposed) return Promise.reject(new Error('Engine.complete: the engine was disposed'));
+    const run = this.queue.then(() => this.run(prompt, opts, hooks));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.queue;
+    for (const slot of this.slots.values()) slot.cache.dispose();
+    this.slots.clear();
+    await this.parts.dispose?.();
+  }
+
+  private slot(key: string): CacheSlot {
+    let slot = this.slots.get(key);
+    if (slot) {
+      this.slots.delete(key);
+    } else {
+      const { num_layers, num_heads, head_dim } = this.manifest.architecture;
+      slot = { cache: new KvCache({ numLayers: num_layers, numHeads: num_heads, headDim: head_dim }, 256), tokens: [] };
+      if (this.slots.size >= CACHE_SLOTS) {
+        const [oldest] = this.slots.keys();
+        this.slots.get(oldest!)!.cache.dispose();
+        this.slots.delete(oldest!);
+      }
+    }
+    this.slots.set(key, slot);
+    return slot;
+  }
+
+  private async run(prompt: Prompt, opts: DecodeOptions, hooks: DecoderHooks | undefined): Promise<DecodeResult> {
+    const start = performance.now();
+    const { M, B } = checkOptions(opts);
+    const contextLength = this.manifest.context_length;
+    const reserve = Math.min(opts.maxTokens, Math.floor(contextLength / 2));
+    const { ids } = promptTokens(prompt, (t) => this.tokenizer.encode(t), this.tokenizer.special, contextLength - Math.max(1, reserve));
+
+    const slot = this.slot(opts.cacheKey ?? '');
+    // Keep at least the last prompt token uncached: the first call needs a row that predicts.
+    const reused = Math.min(commonPrefix(slot.tokens, ids), ids.length - 1);
+    slot.cache.crop(reused);
+    slot.tokens.length = reused;
+
+    let firstCallAt: number | undefined;
+    const generation = new Generation(this.tokenizer.createDetokenizer(), {
+      endOfText: this.tokenizer.special.endoftext,
+      maxTokens: opts.maxTokens,
+      contextLength,
+      promptLength: ids.length,
+      stop: opts.stop,
+      onCall: (t) => {
+        firstCallAt ??= performance.now();
+        opts.onCall?.(t);
+      },
+      onText: opts.onText,
+    });
+    const state: DecodeState = {
+      forward: this.forward,
+      cache: slot.cache,
+      vocabSize: this.manifest.architecture.vocab_size,
+      sequence: [...ids],
+      sampling: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP },
+      u: new UStream(opts.seed),
+      generation,
+      signal: opts.signal,
+      hooks,
+    };
+    if (opts.maxTokens === 0) generation.stopReason = 'maxTokens';
+    else if (ids.length >= contextLength) generation.stopReason = 'context';
+    try {
+      if (opts.decoder === 'ar' || M === 1) await decodeAr(state);
+      else await decodePtp(state, { blockSize: M, budget: B, histogram: this.manifest.ptp.acceptance_histogram });
+    } catch (error) {
+      slot.cache.crop(0);
+      slot.tokens = [];
+      throw error;
+    }
+    slot.tokens = state.sequence.slice(0, slot.cache.length);
+
+    const end = performance.now();
+    const calls = generation.trace.length;
+    const modelTimeMs = generation.trace.reduce((s, t) => s + t.ms, 0);
+    const tokens = generation.finalTokens;
+    return {
+      text: generation.text,
+      tokens,
+      calls,
+      tokensPerCall: calls > 0 ? generation.count / calls : 0,
+      msPrefill: (firstCallAt ?? end) - start,
+      msDecode: end - (firstCallAt ?? end),
+      blockSize: opts.decoder === 'ar' ? 1 : M,
+      stopReason: generation.stopReason ?? 'maxTokens',
+      trace: generation.trace,
+      budget: opts.decoder === 'ar' || M === 1 ? 0 : B,
+      modelTimeMs,
+      engineTimeMs: end - start - modelTimeMs,
+      promptTokens: ids.length,
+      reusedTokens: reused,
+    };
+  }
+}

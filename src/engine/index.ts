@@ -1,0 +1,14 @@
+/**
+ * The engine's public surface. Other layers import from here only.
+ */
+export { Engine, DEFAULT_BLOCK_SIZE, DEFAULT_BUDGET_PER_BLOCK } from './engine';
+export type { DecodeOptions, DecodeResult, CallTrace, StopReason, EngineParts } from './engine';
+export type { DecoderHooks } from './decoder';
+export type { Prompt } from './prompt';
+export type { Manifest } from './manifest';
+export type { Device } from './runner';
+export type { LoadOptions } from './model';
+export { ModelLoadError } from './modelLoadError';
+export { uniform } from './ustream';
+export { dist, pick, type SamplingParams } from './sampling';
+export { proposals, branchProbabilities, rewardCurve } from './proposals';

@@ -1,0 +1,55 @@
+/**
+ * Prompt token layout (MODEL_CONTRACT.md, "FIM prompt layout") and truncation to the context.
+ *
+ *   with a suffix:    <|fim_suffix|> suffix <|fim_prefix|> prefix <|fim_middle|>   (suffix-first)
+ *   without a suffix: prefix
+ *
+ * Suffix-first keeps everything before the newly typed characters identical between
+ * keystrokes, so the KV cache of the previous request covers almost all of the next prompt.
+ *
+ * Truncation keeps the text nearest the cursor: the suffix loses its far end, the prefix its
+ * beginning. The prefix is cut in steps of TRUNCATION_STEP tokens so that, while a person types
+ * at the end of a long prefix, the kept start stays put and the cache stays reusable.
+ */
+import type { SpecialTokens } from './tokenizer';
+
+export interface Prompt {
+  prefix: string;
+  /** Present => fill-in-the-middle, suffix-first. */
+  suffix?: string;
+}
+
+export const TRUNCATION_STEP = 32;
+
+export interface PromptTokens {
+  ids: number[];
+  /** Prompt tokens dropped to fit the budget. */
+  dropped: number;
+}
+
+/**
+ * @param budget most tokens the prompt may have (context length minus room for the output).
+ */
+export function promptTokens(prompt: Prompt, encode: (text: string) => number[], special: SpecialTokens, budget: number): PromptTokens {
+  const prefix = encode(prompt.prefix);
+  if (prompt.suffix === undefined) {
+    const keep = keptPrefix(prefix.length, Math.max(1, budget));
+    const ids = prefix.slice(prefix.length - keep);
+    // An empty prompt still needs one row to predict from; end-of-text marks a document start.
+    return { ids: ids.length > 0 ? ids : [special.endoftext], dropped: prefix.length - keep };
+  }
+  const suffix = encode(prompt.suffix);
+  const room = Math.max(0, budget - 3);
+  // The suffix gets at least a quarter of the room, more when the prefix leaves it unused.
+  const suffixKeep = Math.min(suffix.length, Math.max(Math.floor(room / 4), room - prefix.length));
+  const prefixKeep = keptPrefix(prefix.length, room - suffixKeep);
+  const ids = [special.fim_suffix, ...suffix.slice(0, suffixKeep), special.fim_prefix, ...prefix.slice(prefix.length - prefixKeep), special.fim_middle];
+  return { ids, dropped: suffix.length - suffixKeep + prefix.length - prefixKeep };
+}
+
+/** How many trailing prefix tokens to keep: all if they fit, else drop whole steps from the start. */
+function keptPrefix(length: number, room: number): number {
+  if (length <= room) return length;
+  const drop = Math.min(length, Math.ceil((length - room) / TRUNCATION_STEP) * TRUNCATION_STEP);
+  return length - drop;
+}

@@ -1,0 +1,119 @@
+/**
+ * Decoder behaviour on the in-process reference model: stop rules, limits, cancellation,
+ * prefix reuse, and AR against a brute-force full recompute without cache.
+ */
+import assert from 'node:assert/strict';
+import { suite, test } from 'node:test';
+import type { DecodeOptions } from '../../src/engine/index';
+import { layoutCall } from '../../src/engine/mask';
+import { KvCache } from '../../src/engine/kvcache';
+import { sampleRow } from '../../src/engine/sampling';
+import { uniform } from '../../src/engine/ustream';
+import { referenceEngine } from './helpers/models';
+
+const base: DecodeOptions = { decoder: 'ptp', seed: 7, temperature: 0.8, topK: 50, topP: 0.95, blockSize: 4, maxTokens: 20 };
+
+suite('decoders on the reference model', () => {
+  test('AR equals a brute-force recompute of the whole sequence without cache', async () => {
+    const { engine, model } = referenceEngine();
+    const prompt = { prefix: 'def the(x):\n    return' };
+    const opts: DecodeOptions = { ...base, decoder: 'ar', maxTokens: 12 };
+    const result = await engine.complete(prompt, opts);
+    const sequence = engine.encode(prompt.prefix);
+    const V = engine.manifest.architecture.vocab_size;
+    const empty = new KvCache({ numLayers: 2, numHeads: 2, headDim: 4 }, 1);
+    for (let k = 0; k < result.tokens.length; k++) {
+      const layout = layoutCall({ pastLen: 0, tokens: sequence, contextRows: sequence.length, groups: [], firstOutputIndex: k, u: () => 0 });
+      const out = await model.run({ ...layout, past: empty.view() });
+      const token = sampleRow(out.logits, (sequence.length - 1) * V, V, opts, uniform(opts.seed, k));
+      assert.equal(result.tokens[k], token, `token ${k}`);
+      sequence.push(token);
+    }
+    assert.ok(result.tokens.length >= 5);
+  });
+
+  test('PTP commits several tokens per call when the drafts are right', async () => {
+    const { engine } = referenceEngine();
+    const ar = await engine.complete({ prefix: 'the' }, { ...base, decoder: 'ar', maxTokens: 30 });
+    const ptp = await engine.complete({ prefix: 'the' }, { ...base, blockSize: 8, maxTokens: 30 }, { draftToken: (k) => ar.tokens[k] ?? 0 });
+    assert.deepEqual(ptp.tokens, ar.tokens);
+    assert.ok(ptp.calls < ar.calls / 2, `${ptp.calls} PTP calls vs ${ar.calls} AR calls`);
+    assert.ok(ptp.trace.some((t) => t.acceptedDrafts >= 3));
+  });
+
+  test('stops at maxTokens exactly, for AR and PTP', async () => {
+    const { engine } = referenceEngine();
+    for (const decoder of ['ar', 'ptp'] as const) {
+      const r = await engine.complete({ prefix: 'x' }, { ...base, decoder, temperature: 0, maxTokens: 5 });
+      if (r.stopReason === 'maxTokens') assert.equal(r.tokens.length, 5);
+      else assert.equal(r.stopReason, 'eot');
+    }
+  });
+
+  test('stops at the context length', async () => {
+    const { engine } = referenceEngine(48);
+    for (const decoder of ['ar', 'ptp'] as const) {
+      const r = await engine.complete({ prefix: 'the '.repeat(8) }, { ...base, decoder, maxTokens: 200, temperature: 0 }, { draftToken: () => 70 });
+      if (r.stopReason !== 'eot') {
+        assert.equal(r.stopReason, 'context');
+        assert.equal(r.promptTokens + r.tokens.length, 48);
+      }
+    }
+  });
+
+  test('a stop rule ends the request and cuts the text where it says', async () => {
+    const { engine } = referenceEngine();
+    const full = await engine.complete({ prefix: 'a' }, { ...base, maxTokens: 16 });
+    assert.ok(full.text.length >= 4);
+    const cutAt = 3;
+    const r = await engine.complete({ prefix: 'a' }, { ...base, maxTokens: 16, stop: (t) => (t.length >= cutAt ? cutAt : undefined) });
+    assert.equal(r.stopReason, 'stop');
+    assert.equal(r.text, full.text.slice(0, cutAt));
+    assert.ok(engine.decode(r.tokens).startsWith(r.text));
+  });
+
+  test('cancellation stops between calls and returns what was committed', async () => {
+    const { engine } = referenceEngine();
+    const controller = new AbortController();
+    const r = await engine.complete({ prefix: 'a' }, { ...base, maxTokens: 50, signal: controller.signal, onCall: (t) => t.index === 2 && controller.abort() });
+    assert.equal(r.stopReason, 'cancelled');
+    assert.equal(r.calls, 3);
+    const before = await engine.complete({ prefix: 'a' }, { ...base, maxTokens: 50, signal: AbortSignal.abort() });
+    assert.equal(before.calls, 0);
+    assert.equal(before.stopReason, 'cancelled');
+  });
+
+  test('a new prompt reuses the cached common prefix and prefills only the rest', async () => {
+    const { engine, model } = referenceEngine();
+    const opts = { ...base, cacheKey: 'file:///a.py' };
+    const first = await engine.complete({ prefix: 'def the(x):\n    return x' }, opts);
+    assert.equal(first.reusedTokens, 0);
+    model.calls.length = 0;
+    const second = await engine.complete({ prefix: 'def the(x):\n    return x +' }, opts);
+    assert.ok(second.reusedTokens >= second.promptTokens - 3, `reused ${second.reusedTokens} of ${second.promptTokens}`);
+    assert.ok(model.calls[0]!.past >= second.reusedTokens);
+    const fresh = referenceEngine().engine;
+    const cold = await fresh.complete({ prefix: 'def the(x):\n    return x +' }, opts);
+    assert.deepEqual(second.tokens, cold.tokens);
+    const other = await engine.complete({ prefix: 'def the(x):\n    return x +' }, { ...opts, cacheKey: 'file:///b.py' });
+    assert.equal(other.reusedTokens, 0);
+  });
+
+  test('reports per-request statistics', async () => {
+    const { engine } = referenceEngine();
+    const r = await engine.complete({ prefix: 'the', suffix: '\n' }, { ...base, blockSize: 'auto' });
+    assert.equal(r.blockSize, 8);
+    assert.equal(r.budget, 16);
+    assert.equal(r.calls, r.trace.length);
+    assert.ok(Math.abs(r.tokensPerCall - r.trace.reduce((s, t) => s + t.committed.length, 0) / r.calls) < 1e-9 || r.stopReason !== 'maxTokens');
+    assert.ok(r.msPrefill >= 0 && r.msDecode >= 0 && r.engineTimeMs >= 0);
+    assert.equal(r.text, r.trace.map((t) => t.committedText).join(''));
+  });
+
+  test('rejects bad options with the value named', async () => {
+    const { engine } = referenceEngine();
+    await assert.rejects(engine.complete({ prefix: 'a' }, { ...base, blockSize: 0 }), /blockSize .* got 0/);
+    await assert.rejects(engine.complete({ prefix: 'a' }, { ...base, temperature: -1 }), /temperature .* got -1/);
+    await assert.rejects(engine.complete({ prefix: 'a' }, { ...base, seed: 0.5 }), /seed must be a safe integer/);
+  });
+});

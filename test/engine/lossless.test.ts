@@ -1,0 +1,214 @@
+/**
+ * The central property: PTP commits exactly the tokens AR commits for the same seed and
+ * settings (PTP.md §4.2, "Losslessness invariant"), on every model we can find: the in-process
+ * reference model, the tiny random-weight fixture and each shipped model under models/.
+ * Then the same comparison is shown to catch planted off-by-one bugs.
+ */
+import assert from 'node:assert/strict';
+import { after, before, suite, test, type TestContext } from 'node:test';
+import { basename } from 'node:path';
+import { Engine, type DecodeOptions, type DecodeResult, type DecoderHooks, type Prompt } from '../../src/engine/index';
+import type { Forward } from '../../src/engine/forward';
+import { KvCache } from '../../src/engine/kvcache';
+import { layoutCall } from '../../src/engine/mask';
+import { loadModel } from '../../src/engine/model';
+import { uniform } from '../../src/engine/ustream';
+import { FIXTURE_DIR, modelDirs, referenceEngine, temperedCopy } from './helpers/models';
+
+const TEMPERATURES = [0, 0.2, 0.8];
+const BLOCK_SIZES: (number | 'auto')[] = [1, 4, 16, 'auto'];
+const SEEDS = [0, 1, 2, 3, 17, 99, 1234, 65535, 4294967295];
+const PROMPTS: Prompt[] = [
+  { prefix: 'def fib(n):\n    if n < 2:\n        return n\n    return' },
+  { prefix: 'import os\n\n\ndef main():\n    ', suffix: '\n\nif __name__ == "__main__":\n    main()\n' },
+  { prefix: 'for (let i = 0; i < n; i++) {', suffix: '}' },
+  { prefix: '' },
+];
+
+interface Case {
+  temperature: number;
+  blockSize: number | 'auto';
+  seed: number;
+  prompt: Prompt;
+}
+
+/** 3 temperatures x 4 block sizes x 9 seeds = 108 cases, prompts rotating. */
+const CASES: Case[] = TEMPERATURES.flatMap((temperature) =>
+  SEEDS.flatMap((seed, s) => BLOCK_SIZES.map((blockSize) => ({ temperature, blockSize, seed, prompt: PROMPTS[s % PROMPTS.length]! }))),
+);
+
+/** A prefix-monotone stop rule: cut before the first "e" once the text has 6 characters. */
+function stopAtE(text: string): number | undefined {
+  const i = text.indexOf('e', 6);
+  return i >= 0 ? i : undefined;
+}
+
+function options(c: Case, decoder: 'ar' | 'ptp', maxTokens: number): DecodeOptions {
+  // One cacheKey for all cases: every request also exercises prefix reuse and cache cropping.
+  // Every third seed also uses a stop rule, which PTP checks after multi-token calls.
+  const stop = SEEDS.indexOf(c.seed) % 3 === 0 ? stopAtE : undefined;
+  return { decoder, seed: c.seed, temperature: c.temperature, topK: 50, topP: 0.95, blockSize: c.blockSize, maxTokens, cacheKey: 'doc', stop };
+}
+
+const describe = (c: Case): string => `T=${c.temperature} M=${c.blockSize} seed=${c.seed} prompt=${JSON.stringify(c.prompt.prefix.slice(0, 12))}`;
+
+/** A drafter that proposes the true AR token with probability 0.85, else the model's draft. */
+function mostlyRight(ar: DecodeResult, eot: number, seed: number): DecoderHooks['draftToken'] {
+  return (k, proposed) => {
+    if (uniform(seed ^ 0x5eed, k) >= 0.85) return proposed;
+    return k < ar.tokens.length ? ar.tokens[k]! : ar.stopReason === 'eot' && k === ar.tokens.length ? eot : proposed;
+  };
+}
+
+interface Comparison {
+  mismatches: string[];
+  acceptedDrafts: number;
+  ptpCalls: number;
+  arCalls: number;
+  stopReasons: Set<string>;
+}
+
+async function compare(engine: Engine, maxTokens: number, hooks: (c: Case, ar: DecodeResult) => DecoderHooks | undefined): Promise<Comparison> {
+  const arCache = new Map<string, DecodeResult>();
+  const out: Comparison = { mismatches: [], acceptedDrafts: 0, ptpCalls: 0, arCalls: 0, stopReasons: new Set() };
+  for (const c of CASES) {
+    const arKey = `${c.temperature}/${c.seed}`;
+    let ar = arCache.get(arKey);
+    if (!ar) {
+      ar = await engine.complete(c.prompt, options(c, 'ar', maxTokens));
+      arCache.set(arKey, ar);
+    }
+    const ptp = await engine.complete(c.prompt, options(c, 'ptp', maxTokens), hooks(c, ar));
+    out.arCalls += ar.calls;
+    out.ptpCalls += ptp.calls;
+    out.acceptedDrafts += ptp.trace.reduce((s, t) => s + t.acceptedDrafts, 0);
+    out.stopReasons.add(ar.stopReason);
+    const same = JSON.stringify(ptp.tokens) === JSON.stringify(ar.tokens) && ptp.stopReason === ar.stopReason && ptp.text === ar.text;
+    if (!same) out.mismatches.push(`${describe(c)}: AR ${JSON.stringify(ar.tokens)} (${ar.stopReason}) vs PTP ${JSON.stringify(ptp.tokens)} (${ptp.stopReason})`);
+  }
+  return out;
+}
+
+/**
+ * Whether sampled AR output depends on u at all. A random-weight model can be so peaked that
+ * every seed gives the same tokens; on such a model no decoding bug is observable.
+ */
+async function outputDependsOnU(engine: Engine, maxTokens: number): Promise<boolean> {
+  for (const prompt of PROMPTS) {
+    const outputs = new Set<string>();
+    for (const seed of SEEDS.slice(0, 4)) {
+      const r = await engine.complete(prompt, { ...options({ temperature: 0.8, blockSize: 1, seed, prompt }, 'ar', maxTokens), stop: undefined });
+      outputs.add(JSON.stringify(r.tokens));
+    }
+    if (outputs.size > 1) return true;
+  }
+  return false;
+}
+
+/**
+ * Largest logit change when the last rows of a prompt move one position: how much the model
+ * cares about position ids at all. Random weights with small attention scores barely do.
+ */
+async function positionSensitivity(engine: Engine, forward: Forward): Promise<number> {
+  const { num_layers, num_heads, head_dim, vocab_size: V } = engine.manifest.architecture;
+  const ids = engine.encode(PROMPTS[0]!.prefix);
+  const cache = new KvCache({ numLayers: num_layers, numHeads: num_heads, headDim: head_dim }, 1);
+  const run = async (shift: number) =>
+    (await forward.run({ ...layoutCall({ pastLen: 0, tokens: ids, contextRows: 4, groups: [], firstOutputIndex: 0, u: () => 0, specPositionOffset: shift }), past: cache.view() })).logits.slice();
+  const [a, b] = [await run(0), await run(1)];
+  let max = 0;
+  for (let i = 4 * V; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+/**
+ * Asserts the planted fault was caught. Where the model cannot show it (output independent of
+ * u, or logits that barely move with position), skips and says why and by how much.
+ */
+async function expectCaught(t: TestContext, subject: Opened, maxTokens: number, r: Comparison, fault: 'u' | 'position'): Promise<void> {
+  if (r.mismatches.length > 0) return;
+  const what = fault === 'u' ? 'a shifted u index' : 'shifted position ids';
+  if (!(await outputDependsOnU(subject.engine, maxTokens))) {
+    t.skip(`this model's output does not depend on u (every seed samples the same tokens), so ${what} cannot show`);
+    return;
+  }
+  if (fault === 'position') {
+    const sensitivity = await positionSensitivity(subject.engine, subject.forward);
+    if (sensitivity < 0.01) {
+      t.skip(`moving rows by one position changes this model's logits by at most ${sensitivity.toExponential(1)}, so ${what} cannot show`);
+      return;
+    }
+  }
+  assert.fail(`${what} went unnoticed`);
+}
+
+interface Opened {
+  engine: Engine;
+  forward: Forward;
+}
+
+interface Subject {
+  name: string;
+  maxTokens: number;
+  open: () => Promise<Opened>;
+}
+
+async function openDir(dir: string): Promise<Opened> {
+  const model = await loadModel(dir, { threads: 1 });
+  return { engine: Engine.fromParts(model), forward: model.forward };
+}
+
+const SUBJECTS: Subject[] = [
+  {
+    name: 'the reference model',
+    maxTokens: 32,
+    open: async () => {
+      const { engine, model } = referenceEngine();
+      return { engine, forward: model };
+    },
+  },
+  ...modelDirs().map((dir) => ({ name: basename(dir), maxTokens: 24, open: () => openDir(dir) })),
+  ...modelDirs()
+    .filter((dir) => dir === FIXTURE_DIR)
+    .map((dir) => ({ name: `${basename(dir)} with its embedding scaled by 1/8`, maxTokens: 24, open: () => openDir(temperedCopy(dir, 1 / 8)) })),
+];
+
+for (const subject of SUBJECTS) {
+  suite(`lossless on ${subject.name}`, () => {
+    let opened: Opened;
+    let engine: Engine;
+    before(async () => {
+      opened = await subject.open();
+      engine = opened.engine;
+    });
+    after(async () => {
+      await engine.dispose();
+    });
+
+    test(`PTP commits exactly the AR tokens in all ${CASES.length} cases (the model's own drafts)`, async (t) => {
+      const r = await compare(engine, subject.maxTokens, () => undefined);
+      assert.deepEqual(r.mismatches, []);
+      t.diagnostic(`AR stop reasons seen: ${[...r.stopReasons].join(', ')}`);
+    });
+
+    test(`PTP commits exactly the AR tokens in all ${CASES.length} cases with a drafter that is mostly right`, async () => {
+      const eot = engine.manifest.special_tokens.endoftext;
+      const r = await compare(engine, subject.maxTokens, (c, ar) => ({ draftToken: mostlyRight(ar, eot, c.seed) }));
+      assert.deepEqual(r.mismatches, []);
+      assert.ok(r.acceptedDrafts > CASES.length, `only ${r.acceptedDrafts} drafts accepted: the test would not exercise acceptance`);
+      assert.ok(r.ptpCalls < r.arCalls * 0.75, `PTP ${r.ptpCalls} calls vs AR ${r.arCalls}`);
+    });
+
+    test('the comparison catches a planted off-by-one in the verify u index', async (t) => {
+      const eot = engine.manifest.special_tokens.endoftext;
+      const r = await compare(engine, subject.maxTokens, (c, ar) => ({ draftToken: mostlyRight(ar, eot, c.seed), verifyUOffset: 1 }));
+      await expectCaught(t, opened, subject.maxTokens, r, 'u');
+    });
+
+    test('the comparison catches a planted off-by-one in the speculation position ids', async (t) => {
+      const eot = engine.manifest.special_tokens.endoftext;
+      const r = await compare(engine, subject.maxTokens, (c, ar) => ({ draftToken: mostlyRight(ar, eot, c.seed), specPositionOffset: 1 }));
+      await expectCaught(t, opened, subject.maxTokens, r, 'position');
+    });
+  });
+}
