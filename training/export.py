@@ -141,10 +141,12 @@ def main():
         torch.manual_seed(0)
         model = PTPModel(Config(vocab_size=vocab, **json.loads(args.random)))
         with torch.no_grad():  # peaky random distributions and a random (non-zero) drafter
-            model.embed.weight.mul_(40.0)
+            model.embed.weight.mul_(4.0)
             for n, p in model.named_parameters():
                 if "lora_b" in n:
                     p.normal_(0, 0.05)
+                if ".q.base" in n or ".k.base" in n:
+                    p.normal_(0, 0.3)  # position-sensitive attention, so a shifted position id shows
     if model.cfg.vocab_size != vocab:
         sys.exit(f"error: {args.tokenizer} has {vocab} tokens but the checkpoint's vocab_size is {model.cfg.vocab_size}")
     model.eval()

@@ -237,12 +237,19 @@ def ptp_loss(model, b, device):
 
 @torch.no_grad()
 def eval_ptp(model, val, sp, args, device, n_batches=6):
+    """Mean leading-correct tokens per window on fixed validation contexts and u (reproducible)."""
     rng = np.random.default_rng(4321)
+    cpu_state = torch.random.get_rng_state()
+    cuda_state = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    torch.manual_seed(4321)
     counts = []
     for _ in range(n_batches):
         b = ptp_batch(model, rng, val, sp, args, device, beta=None)
         _, logits = ptp_loss(model, b, device)
         counts.append(ptp.leading_correct(logits.argmax(-1), b[3], args.window).cpu())
+    torch.random.set_rng_state(cpu_state)
+    if cuda_state is not None:
+        torch.cuda.set_rng_state_all(cuda_state)
     model.train()
     c = torch.cat(counts)
     hist = torch.bincount(c, minlength=args.window + 1).float()
@@ -275,7 +282,7 @@ def train_ptp(args):
 
     def evaluate_and_save():
         nonlocal best
-        correct, hist = eval_ptp(model, val, sp, args, device)
+        correct, hist = eval_ptp(model, val, sp, args, device, n_batches=args.eval_batches)
         history.append({"step": step, "val_correct": correct, "seconds": time.time() - t0})
         log(f"val correct {correct:.3f} (best {best:.3f})")
         extra = {"ptp_state": {"step": step, "best": max(best, correct), "history": history},
@@ -336,6 +343,7 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=0, help="background batch workers (teacher stage)")
     ap.add_argument("--export-parts", type=Path, help="also write fp16 checkpoint parts <= 15 MB here")
     # PTP stage
+    ap.add_argument("--eval-batches", type=int, default=6)
     ap.add_argument("--window", type=int, default=32, help="L: aux tokens per window")
     ap.add_argument("--windows", type=int, default=16, help="N: windows per row")
     ap.add_argument("--gen-len", type=int, default=48, help="teacher-sampled tokens per row")
