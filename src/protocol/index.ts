@@ -1,0 +1,138 @@
+/**
+ * The typed contract between the extension (language client) and the worker (language server).
+ * Imports only vscode-languageserver-protocol types, so both sides can use it.
+ *
+ * Standard LSP: incremental text document sync and `textDocument/inlineCompletion` (LSP 3.18).
+ * Custom: `ptp/generate` (streams partial text through `$/progress` with a partial-result token),
+ * `ptp/status`, `ptp/trace`, and the `ptp/statusChanged` notification.
+ */
+import { NotificationType, ProtocolRequestType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+
+/** Decoding settings the client sends with every request (resolved from `ptp.*` settings). */
+export interface DecodingSettings {
+  decoder: 'ptp' | 'ar';
+  /** `auto` lets the worker choose from the syntax scope, the latency curve and the acceptance histogram. */
+  blockSize: number | 'auto';
+  /** undefined = a fresh seed per request. */
+  seed?: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  maxTokens: number;
+}
+
+/** Everything the worker needs from `ptp.*` settings; sent at start and on change. */
+export interface WorkerSettings {
+  modelPath?: string;
+  device: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+  threads: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Hard cap on one request, milliseconds. */
+  requestTimeoutMs: number;
+}
+
+/** Sent as `initializationOptions` and with `workspace/didChangeConfiguration`. */
+export interface InitializationOptions {
+  settings: WorkerSettings;
+  /** Where the bundled grammars live (dist/grammars). */
+  grammarDirectory?: string;
+  /** The bundled default model directory. */
+  defaultModelPath: string;
+}
+
+/** Extra fields the client passes in `InlineCompletionParams` via `ptp`. */
+export interface InlineCompletionExtras {
+  decoding: DecodingSettings;
+  /** How many alternatives (different seeds); 1 for automatic triggers. */
+  alternatives: number;
+}
+
+/** What the worker attaches to each inline completion item (as `command.arguments[0]` is awkward; use `data`). */
+export interface CompletionStats {
+  requestId: string;
+  seed: number;
+  scope: 'expression' | 'line' | 'statement' | 'block';
+  blockSize: number;
+  calls: number;
+  tokens: number;
+  tokensPerCall: number;
+  msPrefill: number;
+  msDecode: number;
+  msTotal: number;
+  stopReason: string;
+}
+
+// ---- ptp/generate --------------------------------------------------------------------------
+
+export interface GenerateParams {
+  /** Document to generate into; the worker reads its synced text. */
+  textDocument: { uri: string };
+  /** Cursor (insert position). */
+  position: { line: number; character: number };
+  /** The user's instruction, already turned into a comment line by the client, or undefined. */
+  instruction?: string;
+  decoding: DecodingSettings;
+  /** Streaming: the worker sends `$/progress` with `{ kind: 'partial', text }` (text so far) on this token. */
+  partialResultToken?: string | number;
+}
+
+export interface GenerateResult {
+  text: string;
+  stats: CompletionStats;
+}
+
+export interface GeneratePartial {
+  text: string;
+}
+
+export const GenerateRequest = new ProtocolRequestType<GenerateParams, GenerateResult, GeneratePartial, void, void>('ptp/generate');
+
+// ---- ptp/status -----------------------------------------------------------------------------
+
+export type WorkerState = 'loading' | 'ready' | 'error';
+
+export interface StatusResult {
+  state: WorkerState;
+  /** One line naming the file and the problem, when state is 'error'. */
+  error?: string;
+  model?: { name: string; path: string; parameters: number; device: string; threads: number };
+  /** Most recent request's stats. */
+  last?: CompletionStats;
+  /** Worker resident memory, bytes. */
+  rssBytes: number;
+  /** Requests served / cancelled since start. */
+  served: number;
+  cancelled: number;
+}
+
+export const StatusRequest = new RequestType0<StatusResult, void>('ptp/status');
+export const StatusChangedNotification = new NotificationType<StatusResult>('ptp/statusChanged');
+
+// ---- ptp/trace ------------------------------------------------------------------------------
+
+export interface TraceCall {
+  index: number;
+  /** Token texts committed by this call, in order. */
+  tokens: string[];
+  acceptedDrafts: number;
+  rows: number;
+  ms: number;
+}
+
+export interface TraceResult {
+  /** The most recent requests, newest first. */
+  requests: Array<{ requestId: string; uri: string; decoder: 'ptp' | 'ar'; stats: CompletionStats; prompt: string; calls: TraceCall[] }>;
+}
+
+export const TraceRequest = new RequestType<{ limit?: number }, TraceResult, void>('ptp/trace');
+
+// ---- errors ---------------------------------------------------------------------------------
+
+export const ErrorCodes = {
+  /** The model failed to load; `message` names the file and the fix. */
+  ModelNotLoaded: -32900,
+  /** The request exceeded `requestTimeoutMs`. */
+  Timeout: -32901,
+  /** The document is not suitable (binary, too large); `message` says why. */
+  DocumentRejected: -32902,
+} as const;
