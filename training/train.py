@@ -59,6 +59,18 @@ def all_reduce_grads(params, world):
             p.grad /= world
 
 
+def check_in_sync(model, world) -> bool:
+    """All ranks hold the same weights (DDP by gradient all-reduce keeps them equal)."""
+    if world == 1:
+        return True
+    total = torch.stack([p.detach().double().sum() for p in model.parameters()]).sum().reshape(1).cpu()
+    gathered = [torch.zeros_like(total) for _ in range(world)]
+    dist.all_gather(gathered, total)
+    ok = all(torch.equal(g, gathered[0]) for g in gathered)
+    log(f"ranks in sync: {ok}")
+    return ok
+
+
 def lr_at(step, elapsed, args):
     warm = min(1.0, (step + 1) / args.warmup)
     frac = min(1.0, elapsed / args.time_limit) if args.time_limit else min(1.0, step / max(1, args.steps))
@@ -151,7 +163,7 @@ def eval_teacher(model, val, sp, args, device, n_batches=8):
 def train_teacher(args):
     device = args.device
     rank, world = setup_distributed(device)
-    torch.manual_seed(args.seed + rank)
+    torch.manual_seed(args.seed)  # same initial weights on every rank; data streams differ per rank
     sp = Special(special_ids(args.tokenizer))
     val = TokenData(args.data / "val")
     out = Path(args.out)
@@ -198,6 +210,7 @@ def train_teacher(args):
             log(f"val loss {vl:.4f}")
             save(model, out, {"train_state": {"step": step, "tokens": tokens, "history": history}}, args.export_parts)
             last_save = time.time()
+    check_in_sync(model, world)
     if rank == 0:
         vl = eval_teacher(model, val, sp, args, device)
         history.append({"step": step, "tokens": tokens, "val_loss": vl, "seconds": time.time() - t0})

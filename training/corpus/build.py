@@ -103,6 +103,17 @@ def is_reserved_pkg(pkg: str, reserved_set: set[tuple[str, str]]) -> bool:
     return package_name(pkg) in reserved_set
 
 
+def reserved_reason(r: dict, reserved_set: set, vend: re.Pattern, held: set[str]) -> str | None:
+    """Why a corpus file must be excluded as (a copy of) a reserved package, or None."""
+    if is_reserved_pkg(r["pkg"], reserved_set):
+        return "reserved package"
+    if vend.search(r["path"]):
+        return "reserved vendored path"
+    if norm_hash(r["text"]) in held:
+        return "reserved content"
+    return None
+
+
 SHINGLE = 5
 NPERM = 64
 BANDS, ROWS = 16, 4
@@ -146,16 +157,11 @@ def main():
             for line in fh:
                 r = json.loads(line)
                 n_files += 1
-                if is_reserved_pkg(r["pkg"], reserved_set):
-                    removed["reserved package"] += 1
-                    continue
-                if vend.search(r["path"]):
-                    removed["reserved vendored path"] += 1
+                why = reserved_reason(r, reserved_set, vend, held)
+                if why:
+                    removed[why] += 1
                     continue
                 h = norm_hash(r["text"])
-                if h in held:
-                    removed["reserved content"] += 1
-                    continue
                 if h in seen:
                     removed["exact duplicate"] += 1
                     continue
@@ -172,6 +178,7 @@ def main():
     # choose the mix: per language up to its share of the target; shuffled deterministically
     rng = np.random.default_rng(0)
     manifest = {"files_seen": n_files, "removed": dict(removed), "languages": {}, "licences": defaultdict(int)}
+    packages: dict[str, set] = {"train": set(), "val": set()}
     outs = {s: lzma.open(args.out / f"{s}.jsonl.xz", "wt", encoding="utf-8", preset=6) for s in ("train", "val")}
     for lang, rows in sorted(by_lang.items()):
         budget = MIX.get(lang, 0.0) * args.total_mb * 1e6
@@ -188,6 +195,7 @@ def main():
             stats[s][1] += len(r["text"].encode())
             manifest["licences"][r["license"]] += 1
             outs[s].write(json.dumps(r, ensure_ascii=False) + "\n")
+            packages[s].add(r["pkg"])
         manifest["languages"][lang] = {"train_files": stats["train"][0], "train_bytes": stats["train"][1],
                                        "val_files": stats["val"][0], "val_bytes": stats["val"][1],
                                        "available_bytes": stats["available_bytes"]}
@@ -195,6 +203,7 @@ def main():
     for o in outs.values():
         o.close()
     manifest["licences"] = dict(sorted(manifest["licences"].items(), key=lambda kv: -kv[1]))
+    manifest["packages"] = {s: sorted(p) for s, p in packages.items()}
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     print("removed:", dict(removed))
 

@@ -134,8 +134,16 @@ def fetch_npm(out: Path, cache: Path, limit: int | None):
 
 
 def deb_license(root: Path, pkg: str) -> str:
+    """The licence of the package's main files: the ``Files: *`` paragraph of a DEP-5
+    copyright file (a package whose other paragraphs add GPL files still counts by its main
+    licence only if that one is permissive; mixed packages are listed in the manifest)."""
     for cp in (root / "usr/share/doc").glob("*/copyright"):
         text = cp.read_text(errors="replace")
+        for para in re.split(r"\n\s*\n", text):
+            if re.search(r"^Files:\s*\*\s*$", para, re.M):
+                m = re.search(r"^License:\s*(\S[^\n]*)", para, re.M)
+                if m:
+                    return m.group(1).strip()
         lic = re.findall(r"^License:\s*(\S[^\n]*)", text, re.M)
         return " / ".join(sorted(set(l.strip() for l in lic))) or "unknown"
     return "unknown"
