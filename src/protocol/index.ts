@@ -21,17 +21,31 @@ export interface DecodingSettings {
   maxTokens: number;
 }
 
-/** Everything the worker needs from `ptp.*` settings; sent at start and on change. */
+/**
+ * Everything the worker needs from `ptp.*` settings; sent at start and on change.
+ * A change of modelPath, device or threads reloads the model.
+ */
 export interface WorkerSettings {
+  /** undefined or '' = the bundled default model (InitializationOptions.defaultModelPath). */
   modelPath?: string;
   device: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+  /** onnxruntime intra-op threads; 0 = automatic (half the cores, at most 4). */
   threads: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
-  /** Hard cap on one request, milliseconds. */
+  /** Hard cap on one inline completion, milliseconds (ptp/generate gets at least 60 s). */
   requestTimeoutMs: number;
+  /**
+   * Decoding settings for requests that carry none (an inline completion request sent by
+   * vscode-languageclient's built-in feature has no `ptp` field). Missing fields: PTP,
+   * blockSize 'auto', the model's trained sampling settings, a fresh seed per request.
+   */
+  decoding?: DecodingSettings;
 }
 
-/** Sent as `initializationOptions` and with `workspace/didChangeConfiguration`. */
+/**
+ * Sent as `initializationOptions`. `workspace/didChangeConfiguration` carries either this
+ * whole object or a bare WorkerSettings as its `settings`.
+ */
 export interface InitializationOptions {
   settings: WorkerSettings;
   /** Where the bundled grammars live (dist/grammars). */
@@ -40,7 +54,12 @@ export interface InitializationOptions {
   defaultModelPath: string;
 }
 
-/** Extra fields the client passes in `InlineCompletionParams` via `ptp`. */
+/**
+ * Extra fields the client passes in `InlineCompletionParams` via `ptp` (it sends the request
+ * itself, e.g. from middleware, since the built-in feature cannot add fields). Without them
+ * the worker uses WorkerSettings.decoding, 1 alternative for automatic triggers and 3 for
+ * invoked ones (VS Code's next/previous).
+ */
 export interface InlineCompletionExtras {
   decoding: DecodingSettings;
   /** How many alternatives (different seeds); 1 for automatic triggers. */
@@ -69,10 +88,15 @@ export interface GenerateParams {
   textDocument: { uri: string };
   /** Cursor (insert position). */
   position: { line: number; character: number };
-  /** The user's instruction, already turned into a comment line by the client, or undefined. */
+  /**
+   * The user's instruction, already turned into a comment line by the client, or undefined.
+   * The worker puts it on its own line just before the cursor in the prompt only (not in the
+   * document); the result is the code that follows it.
+   */
   instruction?: string;
+  /** `maxTokens` below 384 is raised to 384: a generated block is longer than a completion. */
   decoding: DecodingSettings;
-  /** Streaming: the worker sends `$/progress` with `{ kind: 'partial', text }` (text so far) on this token. */
+  /** Streaming: the worker sends `$/progress` with a GeneratePartial `{ text }` (text so far, at most every 50 ms) on this token. */
   partialResultToken?: string | number;
 }
 
@@ -106,6 +130,7 @@ export interface StatusResult {
 }
 
 export const StatusRequest = new RequestType0<StatusResult, void>('ptp/status');
+/** Sent when the state changes, and (coalesced to one per 250 ms) after requests finish. */
 export const StatusChangedNotification = new NotificationType<StatusResult>('ptp/statusChanged');
 
 // ---- ptp/trace ------------------------------------------------------------------------------

@@ -1,0 +1,70 @@
+/**
+ * `CliSession`: what every CLI command needs once per process: the model, the grammars, a
+ * DocumentStore, and the latency curve (measured on first use, only where 'auto' needs it).
+ */
+import * as fs from 'node:fs';
+import type { LatencyPoint, SyntaxDocument } from '../context/index';
+import { DocumentStore, setGrammarDirectory } from '../context/index';
+import { Engine } from '../engine/index';
+import type { DecodingSettings } from '../protocol/index';
+import type { CompletionDecoding, CompletionEnv } from '../server/completeAt';
+import { measureLatencyCurve } from '../server/latencyCurve';
+import { bundledPaths, decodingFor, decodingProblem, freshSeed, resolveDecoding } from '../server/settings';
+import type { CommandLine } from './args';
+import { UsageError } from './args';
+
+export class CliSession {
+  private latency: readonly LatencyPoint[] | undefined;
+  readonly store: DocumentStore;
+
+  private constructor(
+    readonly engine: Engine,
+    private readonly cl: CommandLine,
+    private readonly log: (line: string) => void,
+  ) {
+    this.store = new DocumentStore({ log });
+  }
+
+  /** @throws ModelLoadError (its message is the one line to print) */
+  static async open(cl: CommandLine, scriptDir: string): Promise<CliSession> {
+    const paths = bundledPaths(scriptDir);
+    if (fs.existsSync(paths.grammarDirectory)) setGrammarDirectory(paths.grammarDirectory);
+    const log = cl.verbose ? (line: string) => process.stderr.write(`${line}\n`) : () => undefined;
+    const engine = await Engine.load(cl.model ?? paths.defaultModelPath, { log, ...(cl.threads !== undefined ? { threads: cl.threads } : {}) });
+    return new CliSession(engine, cl, log);
+  }
+
+  /** The command line's decoding settings over the model's defaults; a fresh seed unless --seed. */
+  decoding(): CompletionDecoding {
+    const { cl } = this;
+    const requested: Partial<DecodingSettings> = {
+      decoder: cl.decoder,
+      blockSize: cl.blockSize,
+      ...(cl.seed !== undefined ? { seed: cl.seed } : {}),
+      ...(cl.temperature !== undefined ? { temperature: cl.temperature } : {}),
+      ...(cl.topK !== undefined ? { topK: cl.topK } : {}),
+      ...(cl.topP !== undefined ? { topP: cl.topP } : {}),
+    };
+    const settings = resolveDecoding(requested, undefined, this.engine.manifest);
+    const problem = decodingProblem(settings);
+    if (problem !== undefined) throw new UsageError(problem);
+    return decodingFor(settings, 0, freshSeed());
+  }
+
+  /** The engine and, when PTP's block size is 'auto', the measured latency curve. */
+  async env(decoding: CompletionDecoding): Promise<CompletionEnv> {
+    if (decoding.decoder === 'ar' || decoding.blockSize !== 'auto') return { engine: this.engine };
+    this.latency ??= await measureLatencyCurve(this.engine, { device: 'cpu', threads: this.cl.threads ?? 0 });
+    this.log(`[latency] ${this.latency.map((p) => `${p.rows} rows ${p.ms.toFixed(1)} ms`).join(', ')}`);
+    return { engine: this.engine, latency: this.latency };
+  }
+
+  async openDocument(uri: string, languageId: string, text: string): Promise<SyntaxDocument> {
+    return this.store.open(uri, languageId, text);
+  }
+
+  async dispose(): Promise<void> {
+    this.store.dispose();
+    await this.engine.dispose();
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * `completeAt`: the one "complete this document at this offset" pipeline, shared by the
+ * worker (inline completion, ptp/generate) and the CLI (complete, generate).
+ *
+ *   document + offset
+ *     -> buildPrompt        FIM prefix/suffix (LF), or a reason not to complete
+ *     -> analyze            scope, token cap, block size M and budget B (auto: from the
+ *                           measured latency curve and the model's acceptance histogram)
+ *     -> engine.complete    AR or PTP, stop rule from makeStopper, KV reuse per cacheKey
+ *     -> trimCompletion     no duplicated suffix, no half construct, no new parse errors
+ *     -> restoreEol         the document's line endings
+ *
+ * Whitespace before the cursor is given back to the model. A BPE tokenizer glues a space to
+ * the word after it (" return"), so a prompt ending in "  " (the indentation VS Code types
+ * after Enter) makes the model start with " return" and the line gets one space too many.
+ * The prompt therefore ends before that whitespace, and the model's text must first re-type
+ * it; the pipeline drops the re-typed part (see `TypedWhitespace`):
+ *
+ *   document   "  |"            prompt prefix ""  (+ "  " held back)
+ *   model      "  return x;"    -> inserted at the cursor: "return x;"
+ */
+import { performance } from 'node:perf_hooks';
+import type { DocumentView, FimPrompt, LatencyPoint, NoPromptReason, Scope, ScopeInfo } from '../context/index';
+import { DEFAULT_MAX_TOKENS, analyze, buildPrompt, chooseBlockSize, makeStopper, restoreEol, trimCompletion } from '../context/index';
+import type { CallTrace, DecodeResult, Engine } from '../engine/index';
+import type { CompletionStats, TraceCall } from '../protocol/index';
+
+/** What to decode with. Same fields as the protocol's DecodingSettings, but the seed is resolved. */
+export interface CompletionDecoding {
+  decoder: 'ptp' | 'ar';
+  blockSize: number | 'auto';
+  seed: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+}
+
+export interface CompleteAtOptions {
+  decoding: CompletionDecoding;
+  /**
+   * 'inline': the scope decides how much to write. 'generate': a whole block (ptp/generate,
+   * `ptp-complete generate`), with GENERATE_MAX_TOKENS unless `maxTokens` says otherwise.
+   */
+  mode: 'inline' | 'generate';
+  /** Token cap: one number for every scope, or per scope (missing scopes keep their defaults). */
+  maxTokens?: number | Partial<Record<Scope, number>>;
+  /**
+   * ptp/generate: a comment line written just before the cursor in the prompt (not in the
+   * document); the result continues after it.
+   */
+  instruction?: string;
+  /** Engine KV-cache key; the document URI, so keystrokes in one file reuse its prefix. */
+  cacheKey?: string;
+  requestId: string;
+  signal?: AbortSignal;
+  /** Text so far (document line endings, before trimming), after every model call. */
+  onText?: (text: string) => void;
+}
+
+export interface CompletionEnv {
+  engine: Engine;
+  /** Milliseconds per model call by rows, measured at startup (see measureLatencyCurve). */
+  latency?: readonly LatencyPoint[];
+}
+
+export type CompleteAtResult =
+  | { kind: 'rejected'; reason: NoPromptReason; detail: string }
+  /** The document changed while decoding: the result no longer fits it. */
+  | { kind: 'stale' }
+  | CompletionOutcome;
+
+export interface CompletionOutcome {
+  kind: 'done';
+  /** What to insert at the cursor (document line endings); '' when nothing useful remains. */
+  text: string;
+  /** The model's text before trimming (LF). */
+  rawText: string;
+  stats: CompletionStats;
+  /** Per-call trace with token texts, for ptp/trace and --json. */
+  calls: TraceCall[];
+  /** The prompt as a reader wants to see it: prefix tail, a cursor mark, suffix head. */
+  promptPreview: string;
+  info: ScopeInfo;
+  result: DecodeResult;
+}
+
+/** ptp/generate writes up to this many tokens (the model's context is 512, so more rarely fits). */
+export const GENERATE_MAX_TOKENS = 384;
+const PREVIEW_PREFIX_CHARS = 600;
+const PREVIEW_SUFFIX_CHARS = 200;
+export const CURSOR_MARK = '\u2588';
+
+export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: number, options: CompleteAtOptions): Promise<CompleteAtResult> {
+  const start = performance.now();
+  const { engine } = env;
+  const version = doc.version;
+
+  // ptp/generate's instruction goes into a copy of the text, just before the cursor.
+  let view: DocumentView = doc;
+  let at = offset;
+  if (options.instruction !== undefined && options.instruction.trim() !== '') {
+    const inserted = instructionBlock(doc.text, offset, options.instruction);
+    // The copy has no tree: the context layer falls back to indentation and bracket rules.
+    view = { languageId: doc.languageId, text: doc.text.slice(0, offset) + inserted + doc.text.slice(offset) };
+    at = offset + inserted.length;
+  }
+
+  const built = buildPrompt(view.text, at);
+  if (built.prompt === null) return { kind: 'rejected', reason: built.reason, detail: built.detail };
+  const prompt = built.prompt;
+
+  const info = scopeInfo(env, view, at, options);
+  const typed = new TypedWhitespace(/[ \t]+$/.exec(prompt.prefix)?.[0] ?? '');
+  const stopper = makeStopper(view, at, info);
+  const stop = (raw: string): number | undefined => {
+    const after = typed.after(raw);
+    if (after === undefined) return undefined;
+    const cut = stopper(after.text);
+    return cut === undefined ? undefined : after.offset + cut;
+  };
+  const { decoding } = options;
+  const onText = options.onText;
+  const result = await engine.complete(
+    { prefix: prompt.prefix.slice(0, prompt.prefix.length - typed.ws.length), ...(prompt.suffix !== '' ? { suffix: prompt.suffix } : {}) },
+    {
+      decoder: decoding.decoder,
+      seed: decoding.seed,
+      temperature: decoding.temperature,
+      topK: decoding.topK,
+      topP: decoding.topP,
+      blockSize: decoding.decoder === 'ar' ? 1 : info.blockSize,
+      budget: decoding.decoder === 'ar' ? 0 : info.budget,
+      maxTokens: info.maxTokens,
+      stop,
+      signal: options.signal,
+      cacheKey: options.cacheKey,
+      onText: onText ? (raw) => onText(restoreEol(typed.after(raw)?.text ?? '', prompt.eol)) : undefined,
+    },
+  );
+  // The context layer reads doc.text and doc.tree: both must still be the ones analyzed.
+  if (doc.version !== version) return { kind: 'stale' };
+
+  const trimmed = trimCompletion(view, at, typed.after(result.text)?.text ?? '', info);
+  const text = trimmed.trim() === '' ? '' : restoreEol(trimmed, prompt.eol);
+  const stats: CompletionStats = {
+    requestId: options.requestId,
+    seed: decoding.seed,
+    scope: info.scope,
+    blockSize: result.blockSize,
+    calls: result.calls,
+    tokens: result.tokens.length,
+    tokensPerCall: round(result.tokensPerCall, 3),
+    msPrefill: round(result.msPrefill, 1),
+    msDecode: round(result.msDecode, 1),
+    msTotal: round(performance.now() - start, 1),
+    stopReason: result.stopReason,
+  };
+  return { kind: 'done', text, rawText: result.text, stats, calls: traceCalls(engine, result.trace), promptPreview: preview(prompt), info, result };
+}
+
+/**
+ * The whitespace typed before the cursor, held back from the prompt, and where the model's
+ * text continues past it. The model usually re-types it exactly; where it indents less (a
+ * dedent the cursor cannot express) or with other characters, the common part is dropped and
+ * the rest is kept: the person's indentation wins for the first line.
+ */
+class TypedWhitespace {
+  constructor(readonly ws: string) {}
+
+  /** The model's text after the re-typed whitespace; undefined while it could still be re-typing it. */
+  after(raw: string): { text: string; offset: number } | undefined {
+    let i = 0;
+    while (i < this.ws.length && i < raw.length && raw[i] === this.ws[i]) i++;
+    if (i === raw.length && i < this.ws.length) return undefined;
+    return { text: raw.slice(i), offset: i };
+  }
+}
+
+/**
+ * Scope, token cap, M and B. In generate mode the scope is a block whatever the cursor
+ * says (the stop rules then end it where the enclosing bracket or body ends).
+ */
+function scopeInfo(env: CompletionEnv, view: DocumentView, at: number, options: CompleteAtOptions): ScopeInfo {
+  const acceptance = env.engine.manifest.ptp.acceptance_histogram;
+  const fixedM = typeof options.decoding.blockSize === 'number' ? { blockSize: options.decoding.blockSize } : undefined;
+  const cap = options.maxTokens;
+  const perScope = typeof cap === 'number' ? Object.fromEntries(Object.keys(DEFAULT_MAX_TOKENS).map((s) => [s, cap])) : cap;
+  const info = analyze(view, at, { maxTokens: perScope, latency: env.latency, acceptance, blockSize: fixedM });
+  if (options.mode === 'inline') return info;
+  const maxTokens = typeof cap === 'number' ? cap : (cap?.block ?? GENERATE_MAX_TOKENS);
+  const blockChoice = chooseBlockSize('block', env.latency, acceptance, fixedM);
+  return {
+    ...info,
+    scope: 'block',
+    maxTokens,
+    blockSize: Math.min(blockChoice.blockSize, maxTokens),
+    budget: blockChoice.budget,
+    reason: 'generate',
+    blockChoice,
+  };
+}
+
+/**
+ * The instruction as its own line before the cursor:
+ *
+ *   "    |"      -> "    // sort by name\n    |"   (indentation repeated after it)
+ *   "x = 1|"     -> "x = 1\n// sort by name\n|"
+ */
+function instructionBlock(text: string, offset: number, instruction: string): string {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const before = text.slice(lineStart, offset);
+  const line = instruction.replace(/\r?\n/g, ' ').trim();
+  if (before.trim() === '') return `${line}\n${before}`;
+  const indent = /^[ \t]*/.exec(before)![0];
+  return `\n${indent}${line}\n${indent}`;
+}
+
+/** Per-call token texts. A token that is part of a multi-byte character shows as U+FFFD. */
+function traceCalls(engine: Engine, trace: readonly CallTrace[]): TraceCall[] {
+  return trace.map((c) => ({
+    index: c.index,
+    tokens: c.committed.map((id) => engine.decode([id])),
+    acceptedDrafts: c.acceptedDrafts,
+    rows: c.rows,
+    ms: round(c.ms, 2),
+  }));
+}
+
+function preview(prompt: FimPrompt): string {
+  return prompt.prefix.slice(-PREVIEW_PREFIX_CHARS) + CURSOR_MARK + prompt.suffix.slice(0, PREVIEW_SUFFIX_CHARS);
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

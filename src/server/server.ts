@@ -1,0 +1,281 @@
+/**
+ * `startServer`: the worker's language server. Reads like a table of contents; each handler
+ * hands off to one class or function.
+ *
+ *   initialize / initialized        settings, grammar directory, background model load
+ *   didOpen / didChange / didClose  OpenDocuments (text + incremental tree-sitter tree)
+ *   didChangeConfiguration          new settings; reload when path, device or threads change
+ *   textDocument/inlineCompletion   completeAt per alternative (seeds seed, seed+1, ...)
+ *   ptp/generate                    completeAt in 'generate' mode, partial text via $/progress
+ *   ptp/status, ptp/statusChanged   ModelHost state + counters
+ *   ptp/trace                       TraceLog
+ */
+import * as fs from 'node:fs';
+import {
+  ErrorCodes as RpcErrorCodes,
+  InlineCompletionTriggerKind,
+  LSPErrorCodes,
+  ProgressType,
+  ResponseError,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
+import type { CancellationToken, Connection, InlineCompletionItem, InlineCompletionList, InlineCompletionParams, Position } from 'vscode-languageserver/node';
+import type { Scope, SyntaxDocument } from '../context/index';
+import { DEFAULT_MAX_TOKENS as SCOPE_MAX_TOKENS, setGrammarDirectory } from '../context/index';
+import type {
+  CompletionStats,
+  DecodingSettings,
+  GenerateParams,
+  GeneratePartial,
+  GenerateResult,
+  InlineCompletionExtras,
+  StatusResult,
+  TraceResult,
+  WorkerSettings,
+} from '../protocol/index';
+import { ErrorCodes, GenerateRequest, StatusChangedNotification, StatusRequest, TraceRequest } from '../protocol/index';
+import type { CompletionOutcome } from './completeAt';
+import { GENERATE_MAX_TOKENS, completeAt } from './completeAt';
+import { createLogger } from './logger';
+import type { LoadedModel } from './modelHost';
+import { ModelHost, ModelUnavailableError, message } from './modelHost';
+import { OpenDocuments } from './openDocuments';
+import type { TrackedRequest } from './requestTracker';
+import { RequestTracker } from './requestTracker';
+import { DEFAULT_WORKER_SETTINGS, GENERATE_TIMEOUT_MS, bundledPaths, decodingFor, decodingProblem, freshSeed, readSettings, resolveDecoding } from './settings';
+import { TraceLog } from './traceLog';
+
+/** Alternatives for an invoked request without `ptp` extras (VS Code's next/previous). */
+const INVOKED_ALTERNATIVES = 3;
+const MAX_ALTERNATIVES = 8;
+/** Partial text for ptp/generate goes out at most this often (a model call is ~5-30 ms). */
+const PARTIAL_INTERVAL_MS = 50;
+/** statusChanged after requests is coalesced: the status bar needs no more. */
+const STATUS_AFTER_REQUEST_MS = 250;
+
+const GeneratePartialType = new ProgressType<GeneratePartial>();
+
+export function startServer(connection: Connection, scriptDir: string): void {
+  let settings: WorkerSettings = { ...DEFAULT_WORKER_SETTINGS };
+  const paths = bundledPaths(scriptDir);
+  let defaultModelPath = paths.defaultModelPath;
+  const log = createLogger(connection.console, () => settings.logLevel);
+  const docs = new OpenDocuments((line) => log.info(line));
+  const host = new ModelHost(log);
+  const tracker = new RequestTracker();
+  const traces = new TraceLog();
+  const counters = { served: 0, cancelled: 0, last: undefined as CompletionStats | undefined };
+
+  const status = (): StatusResult => ({
+    state: host.state,
+    ...(host.error !== undefined ? { error: host.error } : {}),
+    ...(host.model !== undefined ? { model: host.model.info } : {}),
+    ...(counters.last !== undefined ? { last: counters.last } : {}),
+    rssBytes: process.memoryUsage.rss(),
+    served: counters.served,
+    cancelled: counters.cancelled,
+  });
+  const notifyStatus = (): void => void connection.sendNotification(StatusChangedNotification, status()).catch(() => undefined);
+  let statusTimer: NodeJS.Timeout | undefined;
+  const notifyStatusSoon = (): void => {
+    statusTimer ??= setTimeout(() => {
+      statusTimer = undefined;
+      notifyStatus();
+    }, STATUS_AFTER_REQUEST_MS);
+  };
+  host.onDidChange(notifyStatus);
+
+  const loadModel = (): void => {
+    const path = settings.modelPath !== undefined && settings.modelPath !== '' ? settings.modelPath : defaultModelPath;
+    void host.configure({ path, device: settings.device, threads: settings.threads }, () => tracker.abortAll('reload'));
+  };
+
+  const applySettings = (raw: unknown): void => {
+    const read = readSettings(raw, settings);
+    settings = read.settings;
+    if (read.defaultModelPath !== undefined) defaultModelPath = read.defaultModelPath;
+    if (read.grammarDirectory !== undefined) setGrammarDirectory(read.grammarDirectory);
+    for (const p of read.problems) log.warn(`[settings] ${p}; keeping ${JSON.stringify(settings)}`);
+  };
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  connection.onInitialize((params) => {
+    // The bundle's own grammars, unless the client names a directory.
+    if (fs.existsSync(paths.grammarDirectory)) setGrammarDirectory(paths.grammarDirectory);
+    applySettings(params.initializationOptions);
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        inlineCompletionProvider: true,
+      },
+      serverInfo: { name: 'ptp-complete-worker' },
+    };
+  });
+  // The model loads after the handshake, so initialize answers at once.
+  connection.onInitialized(loadModel);
+  connection.onDidChangeConfiguration(({ settings: raw }) => {
+    applySettings(raw);
+    loadModel();
+  });
+  connection.onShutdown(async () => {
+    tracker.abortAll('reload');
+    await host.dispose();
+    docs.dispose();
+  });
+
+  // ---- documents ----------------------------------------------------------------------------
+
+  connection.onDidOpenTextDocument((p) => void docs.open(p).catch((e: unknown) => log.error(`[syntax] ${p.textDocument.uri}: ${message(e)}`)));
+  connection.onDidChangeTextDocument((p) => docs.change(p));
+  connection.onDidCloseTextDocument((p) => docs.close(p));
+
+  // ---- requests -----------------------------------------------------------------------------
+
+  /** The model, or a coded error; undefined when the request was cancelled while waiting. */
+  const modelFor = async (request: TrackedRequest): Promise<LoadedModel | undefined> => {
+    try {
+      return await host.ready(request.signal);
+    } catch (e) {
+      if (request.signal.aborted) return undefined;
+      if (e instanceof ModelUnavailableError) throw new ResponseError(ErrorCodes.ModelNotLoaded, e.message);
+      throw e;
+    }
+  };
+
+  const documentFor = (uri: string): SyntaxDocument => {
+    const doc = docs.get(uri);
+    if (doc === undefined) throw new ResponseError(RpcErrorCodes.InvalidParams, `${uri} is not open in the worker (send textDocument/didOpen first)`);
+    return doc;
+  };
+
+  const decodingOf = (requested: Partial<DecodingSettings> | undefined, model: LoadedModel): DecodingSettings => {
+    const decoding = resolveDecoding(requested, settings.decoding, model.engine.manifest);
+    const problem = decodingProblem(decoding);
+    if (problem !== undefined) throw new ResponseError(RpcErrorCodes.InvalidParams, problem);
+    return decoding;
+  };
+
+  /** Trace, counters and a log line for one finished decode. */
+  const record = (uri: string, position: Position, decoder: 'ptp' | 'ar', outcome: CompletionOutcome, request: TrackedRequest): void => {
+    const stats = request.reason !== undefined ? { ...outcome.stats, stopReason: request.reason } : outcome.stats;
+    outcome.stats = stats;
+    traces.add({ requestId: stats.requestId, uri, decoder, stats, prompt: outcome.promptPreview, calls: outcome.calls });
+    counters.last = stats;
+    const { info, result } = outcome;
+    log.debug(
+      `[complete] ${stats.requestId} ${uri}:${position.line + 1}:${position.character + 1} ${stats.scope} (${info.reason}) ` +
+        `${decoder} M=${result.blockSize} B=${result.budget} seed=${stats.seed}: ${stats.tokens} tokens in ${stats.calls} calls ` +
+        `(${stats.tokensPerCall}/call), prompt ${result.promptTokens} (${result.reusedTokens} cached), prefill ${stats.msPrefill} ms, ` +
+        `decode ${stats.msDecode} ms, total ${stats.msTotal} ms, stop ${stats.stopReason}, ${outcome.text.length} chars kept`,
+    );
+  };
+
+  const finish = (request: TrackedRequest, served: boolean): void => {
+    request.done();
+    if (served) counters.served++;
+    else if (request.reason !== undefined && request.reason !== 'timeout') counters.cancelled++;
+    notifyStatusSoon();
+  };
+
+  connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, token: CancellationToken): Promise<InlineCompletionList> => {
+    const uri = params.textDocument.uri;
+    const extras = (params as InlineCompletionParams & { ptp?: Partial<InlineCompletionExtras> }).ptp;
+    const request = tracker.begin(`inline:${uri}`, token, settings.requestTimeoutMs);
+    const none: InlineCompletionList = { items: [] };
+    let served = false;
+    try {
+      const doc = documentFor(uri);
+      const model = await modelFor(request);
+      if (model === undefined) return none;
+      const decoding = decodingOf(extras?.decoding, model);
+      const offset = docs.offsetAt(uri, params.position)!;
+      const invoked = params.context?.triggerKind === InlineCompletionTriggerKind.Invoked;
+      const alternatives = Math.max(1, Math.min(MAX_ALTERNATIVES, Math.floor(extras?.alternatives ?? (invoked ? INVOKED_ALTERNATIVES : 1))));
+      const seed = freshSeed();
+      const items: InlineCompletionItem[] = [];
+      for (let i = 0; i < alternatives && !request.signal.aborted; i++) {
+        const outcome = await completeAt(model, doc, offset, {
+          decoding: decodingFor(decoding, i, seed),
+          mode: 'inline',
+          maxTokens: perScopeCap(decoding.maxTokens),
+          cacheKey: uri,
+          requestId: alternatives > 1 ? `${request.id}.${i + 1}` : request.id,
+          signal: request.signal,
+        });
+        if (outcome.kind === 'rejected') {
+          log.debug(`[complete] ${uri}: no completion (${outcome.reason}: ${outcome.detail})`);
+          break;
+        }
+        if (outcome.kind === 'stale') {
+          log.debug(`[complete] ${uri}: the document changed while decoding; result dropped`);
+          break;
+        }
+        record(uri, params.position, decoding.decoder, outcome, request);
+        if (request.reason === 'cancelled' || request.reason === 'superseded' || request.reason === 'reload') break;
+        if (outcome.text !== '' && !items.some((it) => it.insertText === outcome.text)) {
+          items.push({ insertText: outcome.text, range: { start: params.position, end: params.position }, data: outcome.stats } as InlineCompletionItem);
+        }
+      }
+      const reason = request.reason;
+      if (reason === 'cancelled' || reason === 'superseded' || reason === 'reload') return none;
+      served = true;
+      if (reason === 'timeout') {
+        log.warn(`[complete] request ${request.id} for ${uri} hit the ${settings.requestTimeoutMs} ms cap (ptp.completion.requestTimeoutMs)`);
+        if (items.length === 0) throw new ResponseError(ErrorCodes.Timeout, `no completion within ${settings.requestTimeoutMs} ms`);
+      }
+      return { items };
+    } finally {
+      finish(request, served);
+    }
+  });
+
+  connection.onRequest(GenerateRequest, async (params: GenerateParams, token: CancellationToken): Promise<GenerateResult> => {
+    const uri = params.textDocument.uri;
+    const request = tracker.begin(`generate:${uri}`, token, Math.max(settings.requestTimeoutMs, GENERATE_TIMEOUT_MS));
+    let served = false;
+    try {
+      const doc = documentFor(uri);
+      const model = await modelFor(request);
+      if (model === undefined) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+      const decoding = decodingOf(params.decoding, model);
+      const partialToken = params.partialResultToken;
+      let lastSent = 0;
+      let lastText = '';
+      const outcome = await completeAt(model, doc, docs.offsetAt(uri, params.position)!, {
+        decoding: decodingFor(decoding, 0, freshSeed()),
+        mode: 'generate',
+        maxTokens: Math.max(decoding.maxTokens, GENERATE_MAX_TOKENS),
+        ...(params.instruction !== undefined ? { instruction: params.instruction } : {}),
+        cacheKey: uri,
+        requestId: request.id,
+        signal: request.signal,
+        onText:
+          partialToken === undefined
+            ? undefined
+            : (text) => {
+                const now = performance.now();
+                if (text === lastText || now - lastSent < PARTIAL_INTERVAL_MS) return;
+                [lastSent, lastText] = [now, text];
+                void connection.sendProgress(GeneratePartialType, partialToken, { text }).catch(() => undefined);
+              },
+      });
+      if (outcome.kind === 'rejected') throw new ResponseError(ErrorCodes.DocumentRejected, `${uri}: ${outcome.detail}`);
+      if (outcome.kind === 'stale') throw new ResponseError(LSPErrorCodes.ContentModified, `${uri} changed while generating`);
+      record(uri, params.position, decoding.decoder, outcome, request);
+      if (request.reason === 'timeout') log.warn(`[generate] request ${request.id} for ${uri} hit the ${GENERATE_TIMEOUT_MS} ms cap`);
+      served = request.reason === undefined || request.reason === 'timeout';
+      return { text: outcome.text, stats: outcome.stats };
+    } finally {
+      finish(request, served);
+    }
+  });
+
+  connection.onRequest(StatusRequest, status);
+  connection.onRequest(TraceRequest, (params): TraceResult => ({ requests: traces.recent(params?.limit ?? 20) }));
+}
+
+/** ptp.completion.maxTokens is a ceiling on top of each scope's own cap. */
+function perScopeCap(cap: number): Partial<Record<Scope, number>> {
+  return Object.fromEntries(Object.entries(SCOPE_MAX_TOKENS).map(([scope, n]) => [scope, Math.min(n, cap)]));
+}
