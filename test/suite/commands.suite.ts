@@ -1,0 +1,57 @@
+/** The contributed commands in a real VS Code: Generate Code…, the trace view, the worker. */
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { GenerateOutcome } from '../../src/extension/generateCode';
+import { closeAll, configure, openAt, ptp, waitFor } from './helpers';
+
+const TS_FILE = ['export interface Point {', '  x: number;', '  y: number;', '}', '', '[|]', ''].join('\n');
+
+suite('Commands', () => {
+  suiteSetup(async () => {
+    await configure({ 'decoding.seed': '3' });
+    await ptp();
+  });
+  teardown(closeAll);
+  suiteTeardown(() => configure({ 'decoding.seed': undefined }));
+
+  test('Generate Code writes the instruction as a comment and code below it, as one undo step', async () => {
+    await ptp();
+    const editor = await openAt('typescript', TS_FILE);
+    const original = editor.document.getText();
+    const outcome = await vscode.commands.executeCommand<GenerateOutcome>('ptp.generateCode', { instruction: 'distance between two points' });
+    assert.equal(outcome.status, 'inserted', JSON.stringify(outcome));
+    const text = editor.document.getText();
+    assert.ok(text.includes('// distance between two points\n'), text);
+    assert.ok(outcome.status === 'inserted' && text.includes(outcome.text) && outcome.text.trim().length > 0);
+    await vscode.commands.executeCommand('undo');
+    assert.equal(editor.document.getText(), original, 'one undo did not restore the document');
+  });
+
+  test('a cancelled Generate Code leaves nothing behind', async () => {
+    const api = await ptp();
+    const editor = await openAt('typescript', TS_FILE);
+    const original = editor.document.getText();
+    const running = vscode.commands.executeCommand<GenerateOutcome>('ptp.generateCode', { instruction: 'a class for a 2D vector with add, scale, length and normalize' });
+    // Cancel once the comment is in the document (the request is then running in the worker).
+    await waitFor('the comment', () => (editor.document.getText().includes('// a class for') ? true : undefined), 10_000, 5);
+    api.cancelGenerate();
+    const outcome = await running;
+    assert.equal(outcome.status, 'cancelled', JSON.stringify(outcome));
+    assert.equal(editor.document.getText(), original);
+    // The worker got the held-back edits (comment in, comment out): it answers for this text.
+    const status = await api.whenReady(10_000);
+    assert.equal(status.state, 'ready');
+  });
+
+  test('Show Decoding Trace opens the trace view', async () => {
+    await vscode.commands.executeCommand('ptp.showTrace');
+    await waitFor('the trace tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'PTP Decoding Trace'), 10_000);
+  });
+
+  test('Restart Worker brings the worker back to ready', async () => {
+    const api = await ptp();
+    await vscode.commands.executeCommand('ptp.restartWorker');
+    const status = await api.whenReady(120_000);
+    assert.equal(status.state, 'ready');
+  });
+});
