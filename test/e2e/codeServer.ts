@@ -49,6 +49,9 @@ export const BASE_SETTINGS: Record<string, unknown> = {
   'editor.minimap.enabled': false,
   'window.commandCenter': false,
   'workbench.editor.languageDetection': false,
+  // The run folders live inside this repository: no "open the parent repository?" prompt.
+  'git.enabled': false,
+  'git.openRepositoryInParentFolders': 'never',
 };
 
 export interface RunDirs {

@@ -1,0 +1,189 @@
+/**
+ * UI test: the packaged extension (.vsix) installed into code-server, used the way a person
+ * does in a browser. It proves the package finds its native runtime, model and grammars.
+ *
+ *   1. code-server --install-extension ptp-complete-<version>-linux-x64.vsix
+ *   2. open a real file, type, see ghost text from the shipped model (span.ghost-text-decoration),
+ *      accept it with Tab
+ *   3. run "PTP: Generate Code…" from the command palette, type the instruction, watch it stream
+ *   4. open "PTP: Show Decoding Trace"
+ *
+ * Screenshots go to .test-output/e2e-ui/; with PTP_E2E_UPDATE_MEDIA=1 the three README ones
+ * are copied to media/. On failure it prints the extension log and the worker's stderr.
+ *
+ * Run (after npm run package): node --import tsx test/e2e/ui.e2e.ts [path/to/extension.vsix]
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { ROOT, extensionLogs, installExtension, openBrowser, runDirs, sleep, startCodeServer } from './codeServer';
+
+const STATS_TS = `// Small statistics helpers.
+
+export function mean(xs: number[]): number {
+  let sum = 0;
+  for (const x of xs) sum += x;
+  return xs.length === 0 ? 0 : sum / xs.length;
+}
+
+export function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  `;
+
+const SHAPES_TS = `export interface Point {
+  x: number;
+  y: number;
+}
+
+export function distance(a: Point, b: Point): number {
+  
+}`;
+
+/** The three screenshots the README uses. */
+const MEDIA = { ghost: 'ghost-text.png', generate: 'generate-code.png', trace: 'decoding-trace.png' };
+
+async function main(): Promise<number> {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; publisher: string };
+  const vsix = process.argv[2] ?? path.join(ROOT, `${pkg.name}-${pkg.version}-linux-x64.vsix`);
+  if (!fs.existsSync(vsix)) throw new Error(`${vsix} is missing: run npm run package`);
+  const dirs = runDirs('e2e-ui', {
+    'workbench.colorTheme': 'Default Dark Modern',
+    'editor.fontSize': 15,
+    'ptp.decoding.seed': '1',
+    'ptp.completion.debounceMode': 'fixed',
+    'ptp.completion.debounceMs': 150,
+  });
+  fs.writeFileSync(path.join(dirs.workspace, 'stats.ts'), STATS_TS);
+  fs.writeFileSync(path.join(dirs.workspace, 'shapes.ts'), SHAPES_TS);
+  const shots = dirs.root;
+
+  const t0 = Date.now();
+  installExtension(dirs, vsix);
+  const installed = fs.readdirSync(dirs.extensions).find((d) => d.startsWith(`${pkg.publisher}.${pkg.name}-`));
+  assert.ok(installed, `the .vsix did not install into ${dirs.extensions}`);
+  console.log(`installed ${installed} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  const server = await startCodeServer(dirs);
+  const { context, page } = await openBrowser(dirs);
+  const step = async (name: string, run: () => Promise<void>): Promise<void> => {
+    const started = Date.now();
+    await run();
+    console.log(`  ✔ ${name} (${Date.now() - started} ms)`);
+  };
+  try {
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(dirs.workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+
+    await step('the packaged extension starts its worker and loads the model', async () => {
+      // The status bar item turns from the loading spinner to the ready sparkle.
+      await page.locator('.statusbar-item .codicon-sparkle').first().waitFor({ timeout: 120_000 });
+    });
+
+    await step('typing in a real file shows ghost text from the shipped model; Tab accepts it', async () => {
+      await openFile(page, 'stats.ts');
+      await page.locator('.monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.type('const mid = ', { delay: 60 });
+      const ghost = page.locator('.monaco-editor span.ghost-text-decoration, .monaco-editor .ghost-text-decoration').first();
+      await ghost.waitFor({ timeout: 30_000 });
+      const shown = (await page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text').allTextContents()).join('').replace(/\u00a0/g, ' ');
+      assert.ok(shown.trim().length > 0, 'empty ghost text');
+      await sleep(300);
+      await page.screenshot({ path: path.join(shots, MEDIA.ghost) });
+      await page.keyboard.press('Tab');
+      await page.locator('.monaco-editor .ghost-text-decoration').first().waitFor({ state: 'detached', timeout: 10_000 });
+      const line = (await editorText(page)).split('\n').find((l) => l.includes('const mid = ')) ?? '';
+      assert.ok(line.trim().length > 'const mid = '.length + 2, `after Tab the line is ${JSON.stringify(line)}`);
+      console.log(`    ghost text ${JSON.stringify(shown.slice(0, 80))}; line now ${JSON.stringify(line.trim())}`);
+    });
+
+    await step('Generate Code… from the command palette streams code into the editor', async () => {
+      await openFile(page, 'shapes.ts');
+      await page.locator('.monaco-editor .view-lines').first().click();
+      // Into the function body (the blank line above the closing brace).
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('End');
+      const before = await editorText(page);
+      await runCommand(page, 'PTP: Generate Code');
+      // The input box (not the closing command palette) has the focus.
+      // (Page functions are strings: this file is type-checked without the DOM library.)
+      await page.waitForFunction(
+        `document.querySelector('.quick-input-widget .quick-input-title')?.textContent?.includes('Generate Code') === true && document.activeElement?.closest('.quick-input-widget') != null`,
+        undefined,
+        { timeout: 10_000 },
+      );
+      await page.keyboard.type('distance between two points', { delay: 20 });
+      await page.keyboard.press('Enter');
+      await page.locator('.notification-toast').filter({ hasText: 'generating code' }).first().waitFor({ timeout: 15_000 });
+      await page.waitForFunction(`document.querySelector('.monaco-editor .view-lines')?.textContent?.replace(/\\u00a0/g, ' ').includes('distance between two points')`, undefined, { timeout: 15_000 });
+      // Mid-stream: code arriving under the comment, the progress notification with Cancel.
+      await sleep(1200);
+      await page.screenshot({ path: path.join(shots, MEDIA.generate) });
+      await page.locator('.notification-toast').filter({ hasText: 'generating code' }).first().waitFor({ state: 'detached', timeout: 120_000 });
+      await sleep(300);
+      const after = await editorText(page);
+      assert.ok(after.includes('// distance between two points'), `no comment in ${JSON.stringify(after)}`);
+      assert.ok(after.length > before.length + '// distance between two points'.length + 4, 'no code after the comment');
+      await page.screenshot({ path: path.join(shots, 'generate-code-done.png') });
+    });
+
+    await step('Show Decoding Trace opens the trace view with the calls coloured', async () => {
+      await runCommand(page, 'PTP: Show Decoding Trace');
+      const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+      await frame.locator('section.request pre.tokens span.call').first().waitFor({ timeout: 30_000 });
+      await sleep(500);
+      await page.screenshot({ path: path.join(shots, MEDIA.trace) });
+    });
+
+    if (process.env.PTP_E2E_UPDATE_MEDIA === '1') {
+      for (const f of Object.values(MEDIA)) fs.copyFileSync(path.join(shots, f), path.join(ROOT, 'media', f));
+      console.log(`copied ${Object.values(MEDIA).join(', ')} to media/`);
+    }
+    console.log(`UI test passed in ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${path.relative(ROOT, shots)}/`);
+    return 0;
+  } catch (e) {
+    await page.screenshot({ path: path.join(shots, 'failure.png') }).catch(() => undefined);
+    console.error(e);
+    console.log(`\n===== extension log and worker stderr =====\n${extensionLogs(dirs)}`);
+    console.log(`screenshot of the failure: ${path.join(shots, 'failure.png')}`);
+    return 1;
+  } finally {
+    await context.close().catch(() => undefined);
+    await server.stop();
+  }
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title.replace(/^PTP: /, '') }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: name }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await page.locator(`.tab.active[aria-label*="${name}"], .tab.active:has-text("${name}")`).first().waitFor({ timeout: 10_000 });
+}
+
+/** The editor's visible text (spaces in .view-line are U+00A0). */
+async function editorText(page: Page): Promise<string> {
+  const lines = await page.locator('.monaco-editor .view-lines .view-line').allTextContents();
+  return lines.join('\n').replace(/\u00a0/g, ' ');
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
