@@ -11,6 +11,9 @@
  *   worker:  "hello"           item: range [cursor, cursor+1) text "\"hello\")"
  *   shown:   print("hello"|)   ghost "\"hello\"" before the existing ")"; accepting gives one ")"
  *
+ *   line:    call(|)            a multi-line body puts the ")" on its own line:
+ *   worker:  "\n  a,\n  b"      item text "\n  a,\n  b\n)"
+ *
  *   line:    total = |price * qty     suffix is real code: no automatic completion; an explicit
  *                                      one is cut to one line and never repeats the suffix
  *
@@ -54,6 +57,8 @@ export interface FitOptions {
   readonly explicit: boolean;
   /** The document text after the cursor line (the following lines), or a head of it. */
   readonly followingText: string;
+  /** Leading whitespace of the cursor line (where a closer moved to its own line goes). */
+  readonly lineIndent?: string;
 }
 
 export interface FittedItem {
@@ -88,11 +93,16 @@ export function fitCompletion(completion: string, lineSuffix: string, options: F
     return keepIfLongEnough({ insertText: text, coverLength: 0 }, '', options);
   }
   // Closers: drop a trailing copy of them the completion left unmatched, then re-supply them.
+  // After a multi-line body they go on a line of their own, at the cursor line's indentation
+  // (the worker may already end the text with that line break; it is kept).
   const closers = lineSuffix.slice(0, suffix.coverLength);
+  const givenBreak = /\n[ \t]*$/.exec(text)?.[0];
   text = text.replace(/\s+$/, '');
   text = dropDuplicatedClosers(text, closers);
   if (text.trim() === '' || repeatsFollowingLines(text, options.followingText)) return undefined;
-  return keepIfLongEnough({ insertText: text + closers, coverLength: closers.length }, closers, options);
+  const bracket = ')]}'.includes(closers.trimStart()[0] ?? '');
+  const lineBreak = text.includes('\n') && bracket ? (givenBreak ?? `\n${options.lineIndent ?? ''}`) : '';
+  return keepIfLongEnough({ insertText: text + lineBreak + closers, coverLength: closers.length }, lineBreak + closers, options);
 }
 
 function keepIfLongEnough(item: FittedItem, resupplied: string, options: FitOptions): FittedItem | undefined {

@@ -359,10 +359,12 @@ function toItems(
     if (!selected.text.startsWith(typedInSelection)) return [];
     selectionRest = selected.text.slice(typedInSelection.length);
   }
+  const line = document.lineAt(position.line);
+  const lineIndent = line.text.slice(0, line.firstNonWhitespaceCharacterIndex);
   const seen = new Set<string>();
   const items: vscode.InlineCompletionItem[] = [];
   for (const completion of completions) {
-    const fit = fitCompletion(completion.text, lineSuffix, { explicit, followingText });
+    const fit = fitCompletion(completion.text, lineSuffix, { explicit, followingText, lineIndent });
     if (fit === undefined || seen.has(fit.insertText)) continue;
     seen.add(fit.insertText);
     const end = position.translate(0, fit.coverLength);

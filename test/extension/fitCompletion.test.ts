@@ -52,8 +52,13 @@ suite('fitCompletion', () => {
   test('a closing quote and bracket after a string are not duplicated', () => {
     assert.equal(accept('say("[|]")', 'hi")'), 'say("hi")');
   });
-  test('closers after a multi-line body follow it', () => {
-    assert.equal(accept('call([|])', '\n  a,\n  b\n'), 'call(\n  a,\n  b)');
+  test('after a multi-line body the closer goes on its own line, at the line\'s indentation', () => {
+    assert.equal(accept('call([|])', '\n  a,\n  b'), 'call(\n  a,\n  b\n)');
+    assert.equal(accept('call([|])', '\n  a,\n  b\n'), 'call(\n  a,\n  b\n)');
+    assert.equal(fitCompletion('\n    x();', '}', { explicit: false, followingText: '', lineIndent: '  ' })?.insertText, '\n    x();\n  }');
+  });
+  test('a quote closer stays right after a multi-line text', () => {
+    assert.equal(accept('s = "[|]"', 'a\nb'), 's = "a\nb"');
   });
   test('mid-line, an explicit completion is cut to one line', () => {
     assert.equal(accept('x = [|] + 1', 'compute()\nmore()', true), 'x = compute() + 1');

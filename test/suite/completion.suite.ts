@@ -147,6 +147,59 @@ suite('Inline completion', () => {
     }
   });
 
+  test('inside auto-closed brackets the item covers them, so accepting never duplicates them', async () => {
+    const api = await ptp();
+    const editor = await openAt('typescript', 'const values = [3, 1, 2];\nconsole.log([|])\n');
+    const { items, after } = await triggerAndAccept(api, editor);
+    // The call, however many lines the completion gave it.
+    const call = after.split('\n').slice(1).join('\n');
+    const count = (c: string) => call.split(c).length - 1;
+    assert.equal(count('('), count(')'), `accepted ${JSON.stringify(items)} -> ${JSON.stringify(call)}`);
+    assert.ok(call.trim().length > 'console.log()'.length);
+  });
+
+  test('no automatic completion with code right of the cursor; an explicit one is a single line', async () => {
+    const api = await ptp();
+    const editor = await openAt('typescript', 'function total(price: number, qty: number) {\n  return [|]price * qty;\n}\n');
+    const skipped = api.inlineCounters().skipped['text-right-of-cursor'] ?? 0;
+    const none = new vscode.CancellationTokenSource().token;
+    assert.deepEqual(await api.provideInlineCompletions(editor.document, editor.selection.active, false, none), []);
+    assert.equal(api.inlineCounters().skipped['text-right-of-cursor'], skipped + 1);
+    const explicit = await api.provideInlineCompletions(editor.document, editor.selection.active, true, none);
+    for (const item of explicit) assert.ok(!item.includes('\n'), `multi-line item mid-line: ${JSON.stringify(item)}`);
+  });
+
+  test('snooze stops automatic completions until cancelled; explicit ones still work', async () => {
+    const api = await ptp();
+    const editor = await openAt('python', PY_FUNCTION);
+    const none = new vscode.CancellationTokenSource().token;
+    await vscode.commands.executeCommand('ptp.snooze');
+    try {
+      const skipped = api.inlineCounters().skipped.snoozed ?? 0;
+      assert.deepEqual(await api.provideInlineCompletions(editor.document, editor.selection.active, false, none), []);
+      assert.equal(api.inlineCounters().skipped.snoozed, skipped + 1);
+      assert.ok((await api.provideInlineCompletions(editor.document, editor.selection.active, true, none)).length > 0);
+    } finally {
+      await vscode.commands.executeCommand('ptp.cancelSnooze');
+    }
+    assert.ok((await api.provideInlineCompletions(editor.document, editor.selection.active, false, none)).length > 0);
+  });
+
+  test('Toggle Completions turns them off everywhere and back on', async () => {
+    const api = await ptp();
+    const editor = await openAt('python', PY_FUNCTION);
+    const none = new vscode.CancellationTokenSource().token;
+    await vscode.commands.executeCommand('ptp.toggleCompletions');
+    try {
+      assert.equal(vscode.workspace.getConfiguration('ptp').get('enable'), false);
+      assert.deepEqual(await api.provideInlineCompletions(editor.document, editor.selection.active, true, none), []);
+      await waitFor('the status bar to say off', () => (/circle-slash/.test(api.statusBarText()) ? true : undefined), 5000);
+    } finally {
+      await vscode.commands.executeCommand('ptp.toggleCompletions');
+    }
+    assert.ok((await api.provideInlineCompletions(editor.document, editor.selection.active, true, none)).length > 0);
+  });
+
   test('with several cursors no completion is offered', async () => {
     const api = await ptp();
     const editor = await openAt('python', PY_FUNCTION);
