@@ -200,6 +200,22 @@ suite('Inline completion', () => {
     assert.ok((await api.provideInlineCompletions(editor.document, editor.selection.active, true, none)).length > 0);
   });
 
+  test('typing the start of the shown completion keeps the rest of it, without asking the worker again', async () => {
+    const api = await ptp();
+    api.clearCache();
+    const editor = await openAt('python', PY_FUNCTION);
+    const none = new vscode.CancellationTokenSource().token;
+    const [first] = await api.provideInlineCompletions(editor.document, editor.selection.active, false, none);
+    assert.ok(first !== undefined && first.length >= 3, `no completion to type through: ${JSON.stringify(first)}`);
+    const counters = api.inlineCounters();
+    const typed = first.slice(0, 2);
+    await editor.edit((b) => b.insert(editor.selection.active, typed));
+    const [rest] = await api.provideInlineCompletions(editor.document, editor.selection.active, false, none);
+    assert.equal(rest, first.slice(2));
+    assert.equal(api.inlineCounters().cacheHits, counters.cacheHits + 1);
+    assert.equal(api.inlineCounters().requests, counters.requests);
+  });
+
   test('with several cursors no completion is offered', async () => {
     const api = await ptp();
     const editor = await openAt('python', PY_FUNCTION);
