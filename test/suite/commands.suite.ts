@@ -48,6 +48,18 @@ suite('Commands', () => {
     await waitFor('the trace tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'PTP Decoding Trace'), 10_000);
   });
 
+  test('the machine-scoped model settings can be written from user settings, as Select Model does', async () => {
+    const api = await ptp();
+    await configure({ 'model.device': 'cpu' });
+    try {
+      assert.equal(vscode.workspace.getConfiguration('ptp').get('model.device'), 'cpu');
+      // The worker reloads with it (or keeps the same session) and is ready again.
+      await waitFor('the worker to be ready on cpu', () => (api.workerStatus().phase === 'ready' && api.workerStatus().report?.model?.device === 'cpu' ? true : undefined), 60_000);
+    } finally {
+      await configure({ 'model.device': undefined });
+    }
+  });
+
   test('Restart Worker brings the worker back to ready', async () => {
     const api = await ptp();
     await vscode.commands.executeCommand('ptp.restartWorker');
