@@ -31,6 +31,7 @@ export function makeStopper(doc: DocumentView, offset: number, info: ScopeInfo):
   }
   const rules = languageRules(doc.languageId);
   let stopper = new ScopeStopper(rules, info);
+  let repetition = new RepetitionStopper();
   let seen = '';
   return (generated) => {
     // The engine only appends. Should it ever rewrite what it sent, start over. (Checking
@@ -38,10 +39,64 @@ export function makeStopper(doc: DocumentView, offset: number, info: ScopeInfo):
     const tail = seen.slice(-64);
     if (generated.length < seen.length || !generated.startsWith(tail, seen.length - tail.length)) {
       stopper = new ScopeStopper(rules, info);
+      repetition = new RepetitionStopper();
     }
     seen = generated;
-    return stopper.check(generated);
+    const scopeCut = stopper.check(generated);
+    const loopCut = repetition.check(generated);
+    if (scopeCut === undefined) return loopCut;
+    return loopCut === undefined ? scopeCut : Math.min(scopeCut, loopCut);
   };
+}
+
+/**
+ * A small model at low temperature falls into loops: the same line, or the same two or three
+ * lines, over and over. Once the last p complete lines (p = 1..3) repeat the p lines right
+ * before them, and the repeated lines carry real code (not `}` or `end`), cut before the copy.
+ * Reads each line once, as it completes.
+ */
+export class RepetitionStopper {
+  static readonly MAX_PERIOD = 3;
+  /** Fewest non-space characters a repeated block needs before it counts as a loop. */
+  static readonly MIN_CHARS = 8;
+  private readonly lines: { key: string; start: number }[] = [];
+  private scanned = 0;
+  private cut: number | undefined;
+
+  check(generated: string): number | undefined {
+    if (this.cut !== undefined) return this.cut;
+    let nl: number;
+    while ((nl = generated.indexOf('\n', this.scanned)) !== -1) {
+      const start = this.scanned;
+      this.scanned = nl + 1;
+      const key = generated.slice(start, nl).trim();
+      if (key === '') continue;
+      this.lines.push({ key, start });
+      if (this.lines.length > 2 * RepetitionStopper.MAX_PERIOD) this.lines.shift();
+      const cut = this.loopStart();
+      if (cut !== undefined) {
+        this.cut = cut;
+        return cut;
+      }
+    }
+    return undefined;
+  }
+
+  /** Where the repeated copy starts (the \n before it is kept), if the last lines repeat. */
+  private loopStart(): number | undefined {
+    const n = this.lines.length;
+    for (let p = 1; p <= RepetitionStopper.MAX_PERIOD && 2 * p <= n; p++) {
+      let same = true;
+      let chars = 0;
+      for (let i = 0; i < p && same; i++) {
+        const a = this.lines[n - 1 - i]!.key;
+        same = a === this.lines[n - 1 - p - i]!.key;
+        chars += a.replace(/\s+/g, '').length;
+      }
+      if (same && chars >= RepetitionStopper.MIN_CHARS) return Math.max(0, this.lines[n - p]!.start - 1);
+    }
+    return undefined;
+  }
 }
 
 class ScopeStopper {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { suite, test } from 'node:test';
 import { analyze, makeStopper, trimCompletion } from '../../src/context';
+import { RepetitionStopper } from '../../src/context/stop';
 import { cursorFixture, openDocument } from './helpers';
 
 /** The stopper's cut for `generated`, fed in chunks the way the engine does (a few tokens a call). */
@@ -171,11 +172,12 @@ suite('makeStopper: incremental scanning', () => {
     const offset = big.length - 3;
     const doc = await openDocument('typescript', big);
     const stop = makeStopper(doc, offset, analyze(doc, offset));
-    const line = 'x = x + 1; // not the end )\n  ';
+    // distinct lines (identical ones would be cut by the repetition guard)
+    const line = (i: number) => `x = x + ${i}; // not the end )\n  `;
     let generated = '';
     const start = performance.now();
     for (let i = 0; i < 5000; i++) {
-      generated += line;
+      generated += line(i);
       assert.equal(stop(generated), undefined);
     }
     const ms = performance.now() - start;
@@ -190,5 +192,30 @@ suite('makeStopper: incremental scanning', () => {
     const stop = makeStopper(doc, offset, analyze(doc, offset));
     assert.equal(stop('[1, 2'), undefined);
     assert.equal(stop('a)'), 1);
+  });
+});
+
+suite('repetition guard', () => {
+  function cutOf(text: string, chunk = 7): number | undefined {
+    const r = new RepetitionStopper();
+    let cut: number | undefined;
+    for (let i = chunk; cut === undefined && i < text.length + chunk; i += chunk) cut = r.check(text.slice(0, i));
+    return cut;
+  }
+
+  test('cuts a line repeated verbatim before its copy', () => {
+    const text = '  const a = p.x;\n  const b = a.z;\n  const b = a.z;\n  const b = a.z;\n';
+    assert.equal(text.slice(0, cutOf(text)), '  const a = p.x;\n  const b = a.z;');
+  });
+
+  test('cuts a repeated pair of lines', () => {
+    const text = 'x = f(a)\ny = g(x)\nx = f(a)\ny = g(x)\nz = 1\n';
+    assert.equal(text.slice(0, cutOf(text)), 'x = f(a)\ny = g(x)');
+  });
+
+  test('keeps repeated closers and ordinary code', () => {
+    assert.equal(cutOf('      }\n    }\n  }\n}\n'), undefined);
+    assert.equal(cutOf('    end\n  end\nend\n'), undefined);
+    assert.equal(cutOf('a.push(1);\na.push(2);\na.push(3);\n'), undefined);
   });
 });
