@@ -1,0 +1,291 @@
+/**
+ * Quality and PTP acceptance on fill-in-the-middle cases from the validation packages (never a
+ * package in ../shared/heldout.txt), through the engine on the shipped ONNX model, against a
+ * 4-gram baseline built from the same training corpus.
+ *
+ *   npm run eval                       (= node --import tsx bench/eval.ts)
+ *   npm run eval -- --limit 20         (the first 20 cases of each file, ~1 min)
+ *   npm run eval -- --no-ngram         (without the baseline: needs only the committed files)
+ *
+ * Cases (bench/data, written by bench/data/makeCases.ts):
+ *   eval-line.jsonl       next line: cursor at a random point in a line, target = the rest of
+ *                         that line, suffix = the rest of the file after that line
+ *   eval-multiline.jsonl  `lines`: 2-4 whole lines removed; `block`: an emptied block body
+ *
+ * 1. Quality at temperature 0 (greedy; AR decoding, which PTP reproduces token for token):
+ *    - next line: decode until a line break or end-of-text (cap 48 tokens), trim trailing
+ *      whitespace ("raw"); "pipeline" also applies the context's stop rules and trimCompletion;
+ *    - multi-line: decode until end-of-text (cap 128 tokens) ("raw"); "pipeline" = the
+ *      context's stop rules (scope) and trimCompletion, as the extension shows it.
+ *    Exact match and edit similarity after whitespace normalisation (bench/lib/match.ts).
+ *    The 4-gram baseline continues the prefix (it cannot read the suffix) greedily with the same
+ *    stop rules: the first line break (next line) or the context's stop rules (multi-line).
+ * 2. PTP accepted tokens per call at temperatures 0, 0.2 and 0.8 (top-k 50, top-p 0.95), block
+ *    size 8 and budget 16 (the engine's `auto` defaults), the context's stop rules, a fixed seed
+ *    per case, on every 2nd case (--ptp-every); plus quality at each temperature.
+ *
+ * The model runs need only the committed files; the baseline needs data/tokens/train (the local
+ * corpus, not in git) and caches its tables in data/ngram/.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ScopeInfo, SyntaxDocument } from '../src/context';
+import { analyze, buildPrompt, makeStopper, trimCompletion } from '../src/context';
+import { Engine } from '../src/engine';
+import { AcceptanceTracker, survival } from './lib/acceptance';
+import { type FimCase, newStore, openCase, readCases } from './lib/cases';
+import { loadPolicy } from './lib/latencyCurve';
+import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
+import { editSimilarity, exactMatch, exactMatchIgnoringWhitespace } from './lib/match';
+import { NGramModel } from './lib/ngram';
+import { completeAt, firstLineBreak } from './lib/pipeline';
+import { args, log, table, writeResults } from './lib/report';
+import { fmt, mean, pct, sum } from './lib/stats';
+
+const opt = args();
+const LIMIT = opt.has('limit') ? Number(opt.get('limit')) : Infinity;
+const WITH_NGRAM = !opt.has('no-ngram');
+const HEAL = !opt.has('no-heal');
+/** The temperature runs use every n-th case (they measure acceptance, which needs fewer cases than quality). */
+const PTP_EVERY = Number(opt.get('ptp-every') ?? 2);
+const LINE_CAP = 48;
+const MULTI_CAP = 128;
+const TEMPERATURES = [0, 0.2, 0.8];
+const PTP = { blockSize: 8, budget: 16 };
+
+interface Scored {
+  text: string;
+  em: boolean;
+  es: number;
+  /** Exact match up to whitespace (diagnostic). */
+  emWs: boolean;
+}
+
+interface CaseResult {
+  id: string;
+  lang: string;
+  kind: string;
+  scope: string;
+  target: string;
+  model: { raw: Scored; pipeline: Scored; healedRaw?: Scored; healedPipeline?: Scored };
+  /** The prompt's prefix ends with a space (the case the healing what-if changes). */
+  trailingSpace: boolean;
+  ngram?: { raw?: Scored; pipeline: Scored; healedRaw?: Scored; healedPipeline?: Scored };
+  /** Per temperature: PTP with the context's stop rules. */
+  /** Every PTP_EVERY-th case only. */
+  ptp: Record<string, { tokens: number; calls: number; acceptedDrafts: number; score: Scored }>;
+  /** PTP at T=0 committed a prefix of AR's tokens (or AR of PTP's); true when PTP did not run. */
+  losslessOk: boolean;
+}
+
+const score = (text: string, target: string): Scored => ({ text, em: exactMatch(text, target), es: editSimilarity(text, target), emWs: exactMatchIgnoringWhitespace(text, target) });
+
+/** The extension's post-processing applied to a finished raw text: scope stop rule, then trim. */
+function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: string): string {
+  const cut = makeStopper(doc, offset, info)(raw);
+  return trimCompletion(doc, offset, cut === undefined ? raw : raw.slice(0, cut), info);
+}
+
+(async () => {
+  const engine = await Engine.load(MODEL_DIR);
+  const info = runInfo(engine.manifest.onnx.sha256);
+  const policy = loadPolicy(engine);
+  log(`eval: ${info.command}; load ${info.load[0]!.uptime}`);
+  const ngram = WITH_NGRAM ? NGramModel.load(log) : undefined;
+  const lineCases = readCases('eval-line.jsonl').slice(0, LIMIT);
+  const multiCases = readCases('eval-multiline.jsonl').slice(0, LIMIT);
+  const store = newStore();
+  const results: CaseResult[] = [];
+  const trackers = new Map(TEMPERATURES.map((t) => [t, { line: new AcceptanceTracker(), multi: new AcceptanceTracker() }]));
+  const started = performance.now();
+
+  const all: FimCase[] = [...lineCases, ...multiCases];
+  for (const [n, c] of all.entries()) {
+    const isLine = c.kind === 'line';
+    const doc = await openCase(store, c);
+    const key = c.id;
+    const greedy = { decoder: 'ar' as const, seed: n, temperature: 0, topK: 50, topP: 0.95 };
+
+    // 1. Quality, greedy. The raw decode stops at the line break (next line) or end-of-text.
+    const ar = await completeAt(engine, doc, c.offset, { decoding: greedy, policy, stop: isLine ? 'line' : 'none', trim: false, maxTokens: isLine ? LINE_CAP : MULTI_CAP, cacheKey: key });
+    const rawText = ar.raw.replace(/[ \t]+$/, '');
+    const model: CaseResult['model'] = { raw: score(rawText, c.target), pipeline: score(pipelineOf(doc, c.offset, ar.info, ar.raw), c.target) };
+    const trailingSpace = buildPrompt(doc.text, c.offset).prompt?.prefix.endsWith(' ') ?? false;
+    if (HEAL) {
+      // What-if: the same greedy decode with the prefix's trailing space moved into the completion.
+      const healed = trailingSpace
+        ? await completeAt(engine, doc, c.offset, { decoding: greedy, policy, stop: isLine ? 'line' : 'none', trim: false, maxTokens: isLine ? LINE_CAP : MULTI_CAP, cacheKey: key, healTrailingSpace: true })
+        : ar;
+      model.healedRaw = score(healed.raw.replace(/[ \t]+$/, ''), c.target);
+      model.healedPipeline = score(pipelineOf(doc, c.offset, healed.info, healed.raw), c.target);
+    }
+
+    let ngramResult: CaseResult['ngram'];
+    if (ngram !== undefined) {
+      const built = buildPrompt(doc.text, c.offset);
+      if (built.prompt === null) throw new Error(`${c.id}: no prompt`);
+      const decode = (ids: number[]): string => engine.decode(ids);
+      // Greedy continuation of the prefix (the model's prefix budget is ~330 tokens; the
+      // 4-gram reads the last 3). `heal` moves a trailing space into the continuation, as above.
+      const continuation = (stop: (t: string) => number | undefined, cap: number, heal: boolean): string => {
+        const h = heal && built.prompt!.prefix.endsWith(' ');
+        const unheal = (t: string): string => (h && t.startsWith(' ') ? t.slice(1) : t);
+        const history = engine.encode(built.prompt!.prefix.slice(-2000, h ? -1 : undefined));
+        return unheal(ngram.complete(history, decode, cap, (t) => stop(unheal(t)) === undefined ? undefined : t.length - unheal(t).length + stop(unheal(t))!));
+      };
+      if (isLine) {
+        const text = continuation(firstLineBreak, LINE_CAP, false);
+        const healed = HEAL ? continuation(firstLineBreak, LINE_CAP, true) : undefined;
+        ngramResult = {
+          raw: score(text.replace(/[ \t]+$/, ''), c.target),
+          pipeline: score(pipelineOf(doc, c.offset, ar.info, text), c.target),
+          healedRaw: healed === undefined ? undefined : score(healed.replace(/[ \t]+$/, ''), c.target),
+        };
+      } else {
+        const cap = Math.min(MULTI_CAP, ar.info.maxTokens);
+        const text = continuation(makeStopper(doc, c.offset, ar.info), cap, false);
+        const healed = HEAL ? continuation(makeStopper(doc, c.offset, ar.info), cap, true) : undefined;
+        ngramResult = {
+          pipeline: score(trimCompletion(doc, c.offset, text, ar.info), c.target),
+          healedPipeline: healed === undefined ? undefined : score(trimCompletion(doc, c.offset, healed, ar.info), c.target),
+        };
+      }
+    }
+
+    // 2. PTP per temperature, with the context's stop rules (as the extension runs it).
+    const ptp: CaseResult['ptp'] = {};
+    let losslessOk = true;
+    for (const T of n % PTP_EVERY === 0 ? TEMPERATURES : []) {
+      const tracker = trackers.get(T)![isLine ? 'line' : 'multi'];
+      const scope = analyze(doc, c.offset, { latency: policy.curve, acceptance: policy.histogram });
+      const cap = Math.min(scope.maxTokens, isLine ? LINE_CAP : MULTI_CAP);
+      tracker.begin(cap);
+      const run = await engine.complete(
+        (() => {
+          const p = buildPrompt(doc.text, c.offset).prompt!;
+          return { prefix: p.prefix, suffix: p.suffix };
+        })(),
+        { decoder: 'ptp', seed: 1000 + n, temperature: T, topK: 50, topP: 0.95, ...PTP, maxTokens: cap, stop: makeStopper(doc, c.offset, scope), cacheKey: key, onCall: tracker.onCall },
+        tracker.hooks,
+      );
+      const text = trimCompletion(doc, c.offset, run.text, scope);
+      ptp[String(T)] = { tokens: run.tokens.length, calls: run.calls, acceptedDrafts: sum(run.trace.map((t) => t.acceptedDrafts)), score: score(text, c.target) };
+      if (T === 0) {
+        const a = ar.result.tokens.join(',');
+        const b = run.tokens.join(',');
+        losslessOk = a.startsWith(b) || b.startsWith(a);
+      }
+    }
+    results.push({ id: c.id, lang: c.lang, kind: c.kind, scope: c.scope, target: c.target, model, trailingSpace, ngram: ngramResult, ptp, losslessOk });
+    store.close(doc.uri);
+    if ((n + 1) % 50 === 0) log(`${n + 1}/${all.length} cases, ${((performance.now() - started) / 1000).toFixed(0)} s; load ${sampleLoad().loadavg.join(' ')}`);
+  }
+  info.load.push(sampleLoad());
+
+  const langs = (rs: CaseResult[]) => [
+    ...['python', 'javascript', 'typescript'].map((l) => [l, rs.filter((r) => r.lang === l)] as const),
+    ['JS+TS', rs.filter((r) => r.lang === 'javascript' || r.lang === 'typescript')] as const,
+    ['all', rs] as const,
+  ];
+  const em = (xs: (Scored | undefined)[]): string => pct(mean(xs.filter((x): x is Scored => x !== undefined).map((x) => (x.em ? 1 : 0))), 1);
+  const es = (xs: (Scored | undefined)[]): string => fmt(mean(xs.filter((x): x is Scored => x !== undefined).map((x) => x.es)), 3);
+  const emWs = (xs: (Scored | undefined)[]): string => pct(mean(xs.filter((x): x is Scored => x !== undefined).map((x) => (x.emWs ? 1 : 0))), 1);
+
+  const line = results.filter((r) => r.kind === 'line');
+  const multi = results.filter((r) => r.kind !== 'line');
+  const lineTable = langs(line).map(([l, rs]) => [
+    l,
+    rs.length,
+    em(rs.map((r) => r.model.raw)),
+    es(rs.map((r) => r.model.raw)),
+    emWs(rs.map((r) => r.model.raw)),
+    em(rs.map((r) => r.model.healedRaw)),
+    es(rs.map((r) => r.model.healedRaw)),
+    em(rs.map((r) => r.model.pipeline)),
+    es(rs.map((r) => r.model.pipeline)),
+    em(rs.map((r) => r.ngram?.raw)),
+    es(rs.map((r) => r.ngram?.raw)),
+    em(rs.map((r) => r.ngram?.pipeline)),
+    es(rs.map((r) => r.ngram?.pipeline)),
+    em(rs.map((r) => r.ngram?.healedRaw)),
+    es(rs.map((r) => r.ngram?.healedRaw)),
+  ]);
+  const multiRows = (['block', 'lines', 'all'] as const).flatMap((kind) =>
+    langs(multi.filter((r) => kind === 'all' || r.kind === kind)).map(([l, rs]) => [
+      kind,
+      l,
+      rs.length,
+      em(rs.map((r) => r.model.raw)),
+      es(rs.map((r) => r.model.raw)),
+      em(rs.map((r) => r.model.pipeline)),
+      es(rs.map((r) => r.model.pipeline)),
+      emWs(rs.map((r) => r.model.pipeline)),
+      em(rs.map((r) => r.model.healedPipeline)),
+      es(rs.map((r) => r.model.healedPipeline)),
+      em(rs.map((r) => r.ngram?.pipeline)),
+      es(rs.map((r) => r.ngram?.pipeline)),
+      em(rs.map((r) => r.ngram?.healedPipeline)),
+      es(rs.map((r) => r.ngram?.healedPipeline)),
+    ]),
+  );
+  const withPtp = (rs: readonly CaseResult[]): CaseResult[] => rs.filter((r) => r.ptp['0'] !== undefined);
+  const tpc = (rs: CaseResult[], T: number) => {
+    const xs = rs.map((r) => r.ptp[String(T)]!);
+    const tokens = sum(xs.map((x) => x.tokens));
+    const calls = sum(xs.map((x) => x.calls));
+    return { tokensPerCall: tokens / calls, afterFirst: (tokens - xs.filter((x) => x.tokens > 0).length) / Math.max(1, calls - xs.length), accepted: sum(xs.map((x) => x.acceptedDrafts)) / calls, tokens: mean(xs.map((x) => x.tokens)) };
+  };
+  const ptpRows = TEMPERATURES.flatMap((T) =>
+    (['line', 'multi-line'] as const).flatMap((set) =>
+      langs(withPtp(set === 'line' ? line : multi)).map(([l, rs]) => {
+        const s = tpc(rs, T);
+        return [String(T), set, l, rs.length, fmt(s.tokens, 1), fmt(s.tokensPerCall, 2), fmt(s.afterFirst, 2), fmt(s.accepted, 2), em(rs.map((r) => r.ptp[String(T)]!.score)), es(rs.map((r) => r.ptp[String(T)]!.score))];
+      }),
+    ),
+  );
+  const survivalRows = TEMPERATURES.flatMap((T) =>
+    (['line', 'multi'] as const).map((set) => {
+      const s = survival(trackers.get(T)![set].calls, 4);
+      return [String(T), set === 'line' ? 'line' : 'multi-line', ...s.map((x) => `${fmt(x.p, 3)} (${x.n})`)];
+    }),
+  );
+  const lossless = results.filter((r) => !r.losslessOk).map((r) => r.id);
+
+  const md = [
+    '# Evaluation: fill-in-the-middle on validation packages',
+    '',
+    ...runInfoMarkdown(info),
+    `- cases: bench/data/eval-line.jsonl (${line.length}), bench/data/eval-multiline.jsonl (${multi.length}: ${multi.filter((r) => r.kind === 'block').length} block bodies, ${multi.filter((r) => r.kind === 'lines').length} runs of 2-4 lines); validation packages only, none from ../shared/heldout.txt`,
+    `- baseline: ${ngram === undefined ? 'not run (--no-ngram)' : `${ngram.info.order}-gram, greedy with backoff to the longest seen context, over data/tokens/train (${(ngram.info.trainingTokens / 1e6).toFixed(1)}M tokens, the model's training split; ${ngram.info.contexts.map((c, i) => `${c} contexts of ${i + 1}`).join(', ')}); it reads the prefix only (no suffix)`}`,
+    `- losslessness (PTP at T=0 vs AR, same case): ${lossless.length === 0 ? `PTP's tokens agree with AR's on all ${withPtp(results).length} cases run with PTP` : `**${lossless.length} cases differ**: ${lossless.slice(0, 8).join(', ')}`}`,
+    '- EM = exact match, ES = edit similarity (1 - Levenshtein / longer length), after trailing-whitespace normalisation; "ignoring whitespace" also drops leading whitespace and collapses runs (a diagnostic)',
+    `- heal (what-if, harness side, ${HEAL ? 'run' : 'not run'}): for prompts whose prefix ends with a space (${pct(mean(results.map((r) => (r.trailingSpace ? 1 : 0))))} of cases), the same greedy decode with that space removed from the prompt and from the front of the completion. The tokenizer attaches a space to the word after it (\`"        return"\` is \`"       "\` + \`" return"\`), so a prefix that ends in whitespace ends in a token the model rarely saw there, and it answers with an extra space`,
+    '',
+    '## Next line (temperature 0)',
+    '',
+    'raw = the decode cut at the first line break; pipeline = plus the context\'s stop rules and trimCompletion (what the extension would show).',
+    '',
+    ...table(['language', 'cases', 'model EM', 'model ES', 'model EM ignoring whitespace', 'model+heal EM', 'model+heal ES', 'model+pipeline EM', 'model+pipeline ES', '4-gram EM', '4-gram ES', '4-gram+pipeline EM', '4-gram+pipeline ES', '4-gram+heal EM', '4-gram+heal ES'], lineTable),
+    '',
+    '## Multi-line (temperature 0)',
+    '',
+    `raw = the decode up to end-of-text (cap ${MULTI_CAP} tokens); pipeline = the context's stop rules and trimCompletion. The 4-gram has no end-of-text, so it is shown with the pipeline's stop rules only.`,
+    '',
+    ...table(['cases', 'language', 'n', 'model raw EM', 'model raw ES', 'model+pipeline EM', 'model+pipeline ES', 'model+pipeline EM ignoring whitespace', 'model+heal+pipeline EM', 'model+heal+pipeline ES', '4-gram+pipeline EM', '4-gram+pipeline ES', '4-gram+heal+pipeline EM', '4-gram+heal+pipeline ES'], multiRows),
+    '',
+    `## PTP accepted tokens per call by temperature (M=${PTP.blockSize}, B=${PTP.budget}, context stop rules; every ${PTP_EVERY === 1 ? '' : `${PTP_EVERY}nd `}case)`,
+    '',
+    'tok/call = committed tokens / model calls; after first = excluding each request\'s first call (which never has a speculation to verify); drafts/call = accepted speculations per call. EM/ES: quality at that temperature (pipeline).',
+    '',
+    ...table(['T', 'cases', 'language', 'n', 'tokens (mean)', 'tok/call', 'tok/call after first', 'drafts/call', 'EM', 'ES'], ptpRows),
+    '',
+    'Measured S(j) = P(j-th speculation accepted | at least j verified), (calls):',
+    '',
+    ...table(['T', 'cases', 'S(1)', 'S(2)', 'S(3)', 'S(4)'], survivalRows),
+  ];
+  writeResults('eval', { run: info, settings: { lineCap: LINE_CAP, multiCap: MULTI_CAP, temperatures: TEMPERATURES, ptp: PTP, ngram: ngram?.info }, lossless, results }, md);
+  store.dispose();
+  await engine.dispose();
+})().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,230 @@
+/**
+ * Request-to-result latency of the worker pipeline (prompt, scope, engine, stop rules, trim),
+ * in-process, for line and block completions on validation files, with and without prefix
+ * reuse across keystrokes.
+ *
+ *   npm run bench:latency              (= node --import tsx bench/latency.ts)
+ *   npm run bench:latency -- --line 12 --block 8          (fewer cases, ~1 min)
+ *
+ * Cases: every n-th case of bench/data/eval-line.jsonl (line completions: cursor mid-line or at
+ * a line end, scope line or expression) and the `block` cases of eval-multiline.jsonl (cursor
+ * in an emptied body; scope block, capped at 64 tokens). For each case:
+ *
+ *   state 0   the document as the case gives it                      request
+ *   state 1   + the first character of the target typed              request
+ *   state 2   + 2 more characters                                    request
+ *   state 3   + 1 more character                                     request
+ *
+ * Each state gets, side by side: a request with the document's cache key (the KV cache of the
+ * previous request in the document is reused: only the typed tokens and what follows them
+ * are prefilled) and a request whose cache holds nothing of the prompt (the whole prompt is
+ * prefilled, as on the first request in a document). State 0 with the document key is a cold first request, so
+ * "reuse" counts states 1-3 only. Both the worker's default decoding (PTP with the policy's
+ * block size and budget) and AR run every request. Typing goes through DocumentStore
+ * (incremental re-parse); its cost is reported separately, as it happens on didChange.
+ */
+import { performance } from 'node:perf_hooks';
+import { Engine } from '../src/engine';
+import { type FimCase, caseUri, newStore, readCases } from './lib/cases';
+import { loadPolicy } from './lib/latencyCurve';
+import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
+import { type CompletionRun, type Decoding, completeAt } from './lib/pipeline';
+import { args, log, table, writeResults } from './lib/report';
+import { fmt, mean, median, quantile } from './lib/stats';
+
+const opt = args();
+const N_LINE = Number(opt.get('line') ?? 40);
+const N_BLOCK = Number(opt.get('block') ?? 30);
+const BLOCK_CAP = 64;
+const TYPED = [1, 2, 1];
+const SAMPLING = { temperature: 0.2, topK: 50, topP: 0.95 };
+const TARGETS = { line: { p50: 60, p95: 150 }, block: { p50: 250, p95: undefined } } as const;
+
+type Kind = 'line' | 'block';
+type Decoder = 'policy' | 'ar';
+
+interface Sample {
+  kind: Kind;
+  caseId: string;
+  state: number;
+  decoder: Decoder;
+  reuse: boolean;
+  scope: string;
+  blockSize: number;
+  budget: number;
+  ms: CompletionRun['ms'];
+  promptTokens: number;
+  reusedTokens: number;
+  tokens: number;
+  calls: number;
+  msPrefill: number;
+}
+
+/** Every k-th case, so the subset spreads over languages and packages. */
+function spread<T>(xs: T[], n: number): T[] {
+  if (n >= xs.length) return xs;
+  const step = xs.length / n;
+  return Array.from({ length: n }, (_, i) => xs[Math.floor(i * step)]!);
+}
+
+(async () => {
+  const engine = await Engine.load(MODEL_DIR);
+  const info = runInfo(engine.manifest.onnx.sha256);
+  const policy = loadPolicy(engine);
+  log(`latency: ${info.command}; policy curve ${policy.source}; load ${info.load[0]!.uptime}`);
+  const lineCases = spread(readCases('eval-line.jsonl'), N_LINE);
+  const blockCases = spread(
+    readCases('eval-multiline.jsonl').filter((c) => c.kind === 'block'),
+    N_BLOCK,
+  );
+  const store = newStore();
+  const samples: Sample[] = [];
+  const typingMs: number[] = [];
+  let fresh = 0;
+
+  // Warm-up (ORT allocations, grammar loading).
+  for (const c of [lineCases[0]!, blockCases[0]!]) {
+    const doc = await store.open(`warm:///${c.id}`, c.lang, c.text);
+    await completeAt(engine, doc, c.offset, { decoding: { decoder: 'ptp', seed: 1, ...SAMPLING }, policy, maxTokens: BLOCK_CAP });
+    store.close(doc.uri);
+  }
+
+  const started = performance.now();
+  const all: [Kind, FimCase][] = [...lineCases.map((c) => ['line', c] as [Kind, FimCase]), ...blockCases.map((c) => ['block', c] as [Kind, FimCase])];
+  for (const [n, [kind, c]] of all.entries()) {
+    const uri = caseUri(c);
+    let doc = await store.open(uri, c.lang, c.text);
+    let offset = c.offset;
+    let typed = 0;
+    for (let state = 0; state <= TYPED.length; state++) {
+      if (state > 0) {
+        const add = TYPED[state - 1]!;
+        if (typed + add > c.target.length) break;
+        const chars = c.target.slice(typed, typed + add);
+        const t0 = performance.now();
+        const next = store.applyChange(uri, [{ rangeOffset: offset, rangeLength: 0, text: chars }], doc.text.slice(0, offset) + chars + doc.text.slice(offset));
+        typingMs.push(performance.now() - t0);
+        if (next === undefined) throw new Error(`${uri}: lost the document`);
+        doc = next;
+        offset += add;
+        typed += add;
+      }
+      // Alternate the order of the four requests so neither variant always runs first.
+      const variants: [Decoder, boolean][] = [
+        ['policy', true],
+        ['policy', false],
+        ['ar', true],
+        ['ar', false],
+      ];
+      const order = (n + state) % 2 === 0 ? variants : [...variants].reverse();
+      for (const [decoder, reuse] of order) {
+        const decoding: Decoding = { decoder: decoder === 'ar' ? 'ar' : 'ptp', seed: 100 + n, ...SAMPLING };
+        // The document key is per decoder, so one decoder's request never primes the other's
+        // cache. "No reuse" runs on one scratch key whose cache is first filled with an unrelated
+        // one-token prompt (the engine keeps 4 caches, least recently used dropped first; fresh
+        // keys per request would evict the document keys).
+        const cacheKey = reuse ? `${uri}#${decoder}` : 'scratch';
+        if (!reuse) await engine.complete({ prefix: `#${fresh++}` }, { decoder: 'ar', seed: 0, ...SAMPLING, blockSize: 1, maxTokens: 1, cacheKey });
+        const run = await completeAt(engine, doc, offset, { decoding, policy, maxTokens: kind === 'block' ? BLOCK_CAP : undefined, cacheKey });
+        samples.push({
+          kind,
+          caseId: c.id,
+          state,
+          decoder,
+          reuse,
+          scope: run.info.scope,
+          blockSize: decoder === 'ar' ? 1 : run.result.blockSize,
+          budget: decoder === 'ar' ? 0 : run.result.budget,
+          ms: run.ms,
+          promptTokens: run.result.promptTokens,
+          reusedTokens: run.result.reusedTokens,
+          tokens: run.result.tokens.length,
+          calls: run.result.calls,
+          msPrefill: run.result.msPrefill,
+        });
+      }
+    }
+    store.close(uri);
+    if ((n + 1) % 10 === 0) log(`${n + 1}/${all.length} cases, ${((performance.now() - started) / 1000).toFixed(0)} s; load ${sampleLoad().loadavg.join(' ')}`);
+  }
+  info.load.push(sampleLoad());
+
+  const groups: { kind: Kind; decoder: Decoder; label: string; pick: (s: Sample) => boolean }[] = [];
+  for (const kind of ['line', 'block'] as const) {
+    for (const decoder of ['policy', 'ar'] as const) {
+      groups.push({ kind, decoder, label: 'first request in a document (no cache)', pick: (s) => s.kind === kind && s.decoder === decoder && !s.reuse && s.state === 0 });
+      groups.push({ kind, decoder, label: 'after typing, no reuse', pick: (s) => s.kind === kind && s.decoder === decoder && !s.reuse && s.state > 0 });
+      groups.push({ kind, decoder, label: 'after typing, prefix reuse', pick: (s) => s.kind === kind && s.decoder === decoder && s.reuse && s.state > 0 });
+    }
+  }
+  const summary = groups.map((g) => {
+    const ss = samples.filter(g.pick);
+    const total = ss.map((s) => s.ms.total);
+    return {
+      kind: g.kind,
+      decoder: g.decoder,
+      group: g.label,
+      n: ss.length,
+      p50: quantile(total, 0.5),
+      p95: quantile(total, 0.95),
+      mean: mean(total),
+      promptMs: median(ss.map((s) => s.ms.prompt)),
+      analyzeMs: median(ss.map((s) => s.ms.analyze)),
+      engineMs: median(ss.map((s) => s.ms.engine)),
+      prefillMs: median(ss.map((s) => s.msPrefill)),
+      trimMs: median(ss.map((s) => s.ms.trim)),
+      uncachedPromptTokens: median(ss.map((s) => s.promptTokens - s.reusedTokens)),
+      tokens: mean(ss.map((s) => s.tokens)),
+      tokensPerCall: ss.reduce((a, s) => a + s.tokens, 0) / Math.max(1, ss.reduce((a, s) => a + s.calls, 0)),
+      blockSizes: [...new Set(ss.map((s) => `${s.blockSize}/${s.budget}`))].sort(),
+    };
+  });
+  const verdict = (kind: Kind, p50: number, p95: number): string => {
+    const t = TARGETS[kind];
+    const ok50 = p50 <= t.p50;
+    const ok95 = t.p95 === undefined || p95 <= t.p95;
+    return `${ok50 ? 'meets' : 'misses'} p50 ≤ ${t.p50}${t.p95 === undefined ? '' : `; ${ok95 ? 'meets' : 'misses'} p95 ≤ ${t.p95}`}`;
+  };
+  const scopes = (kind: Kind): string => {
+    const counts = new Map<string, number>();
+    for (const s of samples.filter((x) => x.kind === kind && x.decoder === 'policy' && !x.reuse)) counts.set(s.scope, (counts.get(s.scope) ?? 0) + 1);
+    return [...counts].map(([k, v]) => `${k} ${v}`).join(', ');
+  };
+  const md = [
+    '# Completion latency in the worker pipeline (in-process)',
+    '',
+    ...runInfoMarkdown(info),
+    `- cases: ${lineCases.length} line cases (every n-th of bench/data/eval-line.jsonl; scopes of the requests: ${scopes('line')}) and ${blockCases.length} block cases (eval-multiline.jsonl kind=block; ${scopes('block')}, capped at ${BLOCK_CAP} tokens); temperature ${SAMPLING.temperature}, top-k ${SAMPLING.topK}, top-p ${SAMPLING.topP}`,
+    `- typing: ${TYPED.join(', ')} characters of the target between requests; "reuse" = same cache key as the previous request in the document; "no reuse" = a cache holding nothing of the prompt (whole prompt prefilled)`,
+    `- decoders: policy = the worker's default (PTP, block size and budget from analyze() with the curve from ${policy.source} and model.json's acceptance histogram; M/B = 1/0 means AR); ar = plain autoregressive`,
+    `- request = buildPrompt + analyze + makeStopper + Engine.complete (tokenize, prefill, decode, stop) + trimCompletion; the LSP round trip is not included`,
+    `- typing cost (DocumentStore.applyChange, incremental parse; on didChange, not in the request): p50 ${fmt(quantile(typingMs, 0.5), 2)} ms, p95 ${fmt(quantile(typingMs, 0.95), 2)} ms`,
+    '',
+    ...table(
+      ['completion', 'decoder', 'requests', 'n', 'p50 ms', 'p95 ms', 'mean ms', 'target', 'engine ms (p50)', 'first call ms (p50)', 'uncached prompt tokens (p50)', 'prompt+analyze+trim ms (p50)', 'tokens (mean)', 'tok/call', 'M/B'],
+      summary.map((s) => [
+        s.kind,
+        s.decoder,
+        s.group,
+        s.n,
+        fmt(s.p50),
+        fmt(s.p95),
+        fmt(s.mean),
+        verdict(s.kind, s.p50, s.p95),
+        fmt(s.engineMs),
+        fmt(s.prefillMs),
+        fmt(s.uncachedPromptTokens, 0),
+        fmt(s.promptMs + s.analyzeMs + s.trimMs, 2),
+        fmt(s.tokens, 1),
+        fmt(s.tokensPerCall, 2),
+        s.blockSizes.length > 3 ? `${s.blockSizes.length} choices` : s.blockSizes.join(', '),
+      ]),
+    ),
+  ];
+  writeResults('latency', { run: info, policySource: policy.source, targets: TARGETS, summary, typingMs: { p50: quantile(typingMs, 0.5), p95: quantile(typingMs, 0.95) }, samples }, md);
+  store.dispose();
+  await engine.dispose();
+})().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

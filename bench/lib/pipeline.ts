@@ -1,0 +1,106 @@
+/**
+ * The worker's completion pipeline, in-process: FIM prompt from the document, scope and block
+ * size from the syntax context, the engine with the scope's stop rules, then the final trim.
+ * This is what a `textDocument/inlineCompletion` request costs, less the LSP round trip.
+ *
+ *   buildPrompt ──> analyze ──> makeStopper ──> Engine.complete ──> trimCompletion ──> restoreEol
+ *   (ms.prompt)     (ms.analyze ................)  (ms.engine)        (ms.trim ...............)
+ */
+import { performance } from 'node:perf_hooks';
+import type { LatencyPoint, ScopeInfo, SyntaxDocument } from '../../src/context';
+import { analyze, buildPrompt, makeStopper, restoreEol, trimCompletion } from '../../src/context';
+import type { DecodeResult, Engine } from '../../src/engine';
+
+export interface Decoding {
+  decoder: 'ptp' | 'ar';
+  seed: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+}
+
+/** Where the policy's inputs come from: the measured latency curve and the model's acceptance histogram. */
+export interface Policy {
+  curve: readonly LatencyPoint[];
+  histogram: readonly number[];
+}
+
+export interface CompletionRequest {
+  decoding: Decoding;
+  policy: Policy;
+  /**
+   * 'policy': M and B from analyze(). A number fixes M (as the `ptp.decoding.blockSize` setting
+   * does) and analyze() picks B for it, unless `budget` is given too.
+   */
+  blockSize?: 'policy' | number;
+  budget?: number;
+  /** A cap on top of the scope's token cap. */
+  maxTokens?: number;
+  /** 'scope': the context's stop rules; 'line': the first line break; 'none': end-of-text or the cap. */
+  stop?: 'scope' | 'line' | 'none';
+  /** Run trimCompletion (default true). */
+  trim?: boolean;
+  cacheKey?: string;
+  /**
+   * What-if, harness side: a prefix ending in a space is sent without it and the space is
+   * taken off the front of the completion (a one-character "token healing"; see
+   * bench/README.md). Off by default: the extension does not do this today.
+   */
+  healTrailingSpace?: boolean;
+}
+
+export interface CompletionRun {
+  /** The text that would be shown (trimmed, document line endings). */
+  text: string;
+  /** The engine's text, before trimming (after un-healing, with healTrailingSpace). */
+  raw: string;
+  info: ScopeInfo;
+  result: DecodeResult;
+  ms: { prompt: number; analyze: number; engine: number; trim: number; total: number };
+}
+
+/** Cuts at the first line break (the next-line evaluation's rule). */
+export const firstLineBreak = (text: string): number | undefined => {
+  const i = text.indexOf('\n');
+  return i < 0 ? undefined : i;
+};
+
+export async function completeAt(engine: Engine, doc: SyntaxDocument, offset: number, req: CompletionRequest): Promise<CompletionRun> {
+  const t0 = performance.now();
+  const built = buildPrompt(doc.text, offset);
+  if (built.prompt === null) throw new Error(`no prompt at ${doc.uri}:${offset}: ${built.reason} (${built.detail})`);
+  const prompt = built.prompt;
+  const t1 = performance.now();
+  const fixed = typeof req.blockSize === 'number' ? { blockSize: req.blockSize } : undefined;
+  const info = analyze(doc, offset, { latency: req.policy.curve, acceptance: req.policy.histogram, blockSize: fixed });
+  const stopMode = req.stop ?? 'scope';
+  const rule = stopMode === 'scope' ? makeStopper(doc, offset, info) : stopMode === 'line' ? firstLineBreak : undefined;
+  const heal = req.healTrailingSpace === true && prompt.prefix.endsWith(' ');
+  // With healing, the engine's text starts with the space the prompt no longer ends with.
+  const unheal = (text: string): string => (heal && text.startsWith(' ') ? text.slice(1) : text);
+  const stop =
+    rule === undefined || !heal
+      ? rule
+      : (text: string): number | undefined => {
+          const cut = rule(unheal(text));
+          return cut === undefined ? undefined : cut + (text.length - unheal(text).length);
+        };
+  const t2 = performance.now();
+  const result = await engine.complete(
+    { prefix: heal ? prompt.prefix.slice(0, -1) : prompt.prefix, suffix: prompt.suffix },
+    {
+      ...req.decoding,
+      blockSize: info.blockSize,
+      budget: req.budget ?? info.budget,
+      maxTokens: Math.min(info.maxTokens, req.maxTokens ?? Infinity),
+      stop,
+      cacheKey: req.cacheKey ?? doc.uri,
+    },
+  );
+  const t3 = performance.now();
+  const raw = unheal(result.text);
+  const trimmed = req.trim === false ? raw : trimCompletion(doc, offset, raw, info);
+  const text = restoreEol(trimmed, prompt.eol);
+  const t4 = performance.now();
+  return { text, raw, info, result, ms: { prompt: t1 - t0, analyze: t2 - t1, engine: t3 - t2, trim: t4 - t3, total: t4 - t0 } };
+}
