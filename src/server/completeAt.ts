@@ -120,6 +120,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
   };
   const { decoding } = options;
   const onText = options.onText;
+  const streamed = new CompleteLines(onText);
   const result = await engine.complete(
     { prefix: prompt.prefix.slice(0, prompt.prefix.length - typed.ws.length), ...(prompt.suffix !== '' ? { suffix: prompt.suffix } : {}) },
     {
@@ -134,7 +135,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
       stop,
       signal: options.signal,
       cacheKey: options.cacheKey,
-      onText: onText ? (raw) => onText(restoreEol(typed.after(raw)?.text ?? '', prompt.eol)) : undefined,
+      onText: onText ? (raw) => streamed.push(restoreEol(typed.after(raw)?.text ?? '', prompt.eol)) : undefined,
     },
   );
   // The context layer reads doc.text and doc.tree: both must still be the ones analyzed.
@@ -156,6 +157,26 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
     stopReason: result.stopReason,
   };
   return { kind: 'done', text, rawText: result.text, stats, calls: traceCalls(engine, result.trace), promptPreview: preview(prompt), info, result };
+}
+
+/**
+ * Streams whole lines only. A stop rule may still cut inside the line being written (before a
+ * closing bracket, at a repeated line once it completes), so the partial text a client sees
+ * only ever grows: every partial is a prefix of the final text.
+ */
+class CompleteLines {
+  private sent = -1;
+
+  constructor(private readonly emit: ((text: string) => void) | undefined) {}
+
+  push(text: string): void {
+    const end = text.lastIndexOf('\n');
+    const upTo = end > 0 && text[end - 1] === '\r' ? end - 1 : end;
+    if (upTo > this.sent) {
+      this.sent = upTo;
+      this.emit?.(text.slice(0, upTo));
+    }
+  }
 }
 
 /**
