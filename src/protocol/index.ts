@@ -127,6 +127,11 @@ export interface StatusResult {
   /** Requests served / cancelled since start. */
   served: number;
   cancelled: number;
+  /**
+   * Requests in the worker now: decoding, waiting for the model, or stopping after a cancel.
+   * A newer inline request supersedes older ones, so this stays at a few whatever the typing rate.
+   */
+  pending: number;
 }
 
 export const StatusRequest = new RequestType0<StatusResult, void>('ptp/status');

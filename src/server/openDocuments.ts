@@ -53,9 +53,29 @@ export class OpenDocuments {
     return this.store.get(uri);
   }
 
+  /** Whether `doc` is still the open document for `uri`, at `version` (nothing changed, closed or reopened since). */
+  isCurrent(uri: string, doc: SyntaxDocument, version: number): boolean {
+    return this.store.get(uri) === doc && doc.version === version;
+  }
+
   /** UTF-16 offset of an LSP position (clamped to the document, as LSP asks). */
   offsetAt(uri: string, position: Position): number | undefined {
     return this.texts.get(uri)?.offsetAt(position);
+  }
+
+  /**
+   * Where text typed at `position` goes: its offset, or undefined when the position falls between
+   * the two halves of a surrogate pair (an emoji, say), where an insertion would break the
+   * character. VS Code never puts the cursor there; another client might.
+   */
+  insertionOffset(uri: string, position: Position): number | undefined {
+    const doc = this.texts.get(uri);
+    if (doc === undefined) return undefined;
+    const offset = doc.offsetAt(position);
+    const text = doc.getText();
+    const high = text.charCodeAt(offset - 1);
+    const low = text.charCodeAt(offset);
+    return high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff ? undefined : offset;
   }
 
   /** The LSP position of an offset. */

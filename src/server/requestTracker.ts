@@ -2,8 +2,10 @@
  * `RequestTracker`: one AbortSignal per request, aborted by whichever comes first:
  *
  *   the client's $/cancelRequest         reason 'cancelled'
- *   a newer request in the same lane     reason 'superseded'  (lane = kind + document uri:
- *                                                              the newest keystroke wins)
+ *   a newer request in the same lane     reason 'superseded'  (lanes: 'inline' for every
+ *                                                              inline completion, so the newest
+ *                                                              keystroke anywhere wins, and
+ *                                                              'generate:<uri>')
  *   the per-request time cap             reason 'timeout'
  *   a model reload or shutdown           reason 'reload'
  *
@@ -50,6 +52,11 @@ export class RequestTracker {
         if (this.lanes.get(lane) === controller) this.lanes.delete(lane);
       },
     };
+  }
+
+  /** Requests begun and not done: decoding, waiting for the model, or finishing an aborted call. */
+  get pending(): number {
+    return this.live.size;
   }
 
   abortAll(reason: AbortReason): void {

@@ -36,6 +36,7 @@ import type {
 import { ErrorCodes, GenerateRequest, StatusChangedNotification, StatusRequest, TraceRequest } from '../protocol/index';
 import type { CompletionOutcome } from './completeAt';
 import { GENERATE_MAX_TOKENS, completeAt } from './completeAt';
+import { EngineQueue } from './engineQueue';
 import { createLogger } from './logger';
 import type { LoadedModel } from './modelHost';
 import { ModelHost, ModelUnavailableError, message } from './modelHost';
@@ -63,6 +64,7 @@ export function startServer(connection: Connection, scriptDir: string): void {
   const docs = new OpenDocuments((line) => log.info(line));
   const host = new ModelHost(log);
   const tracker = new RequestTracker();
+  const turns = new EngineQueue();
   const traces = new TraceLog();
   const counters = { served: 0, cancelled: 0, last: undefined as CompletionStats | undefined };
 
@@ -74,6 +76,7 @@ export function startServer(connection: Connection, scriptDir: string): void {
     rssBytes: process.memoryUsage.rss(),
     served: counters.served,
     cancelled: counters.cancelled,
+    pending: tracker.pending,
   });
   const notifyStatus = (): void => void connection.sendNotification(StatusChangedNotification, status()).catch(() => undefined);
   let statusTimer: NodeJS.Timeout | undefined;
@@ -181,42 +184,54 @@ export function startServer(connection: Connection, scriptDir: string): void {
   connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, token: CancellationToken): Promise<InlineCompletionList> => {
     const uri = params.textDocument.uri;
     const extras = (params as InlineCompletionParams & { ptp?: Partial<InlineCompletionExtras> }).ptp;
-    const request = tracker.begin(`inline:${uri}`, token, settings.requestTimeoutMs);
+    // One lane for every document: one person types in one place, so the newest keystroke
+    // anywhere makes older inline requests obsolete (the extension cancels them too).
+    const request = tracker.begin('inline', token, settings.requestTimeoutMs);
     const none: InlineCompletionList = { items: [] };
     let served = false;
     try {
       const doc = documentFor(uri);
+      const version = doc.version;
       const model = await modelFor(request);
       if (model === undefined) return none;
       const decoding = decodingOf(extras?.decoding, model);
-      const offset = docs.offsetAt(uri, params.position)!;
+      const offset = docs.insertionOffset(uri, params.position);
+      if (offset === undefined) {
+        log.debug(`[complete] ${uri}: ${params.position.line + 1}:${params.position.character + 1} is inside a character; no completion`);
+        return none;
+      }
       const invoked = params.context?.triggerKind === InlineCompletionTriggerKind.Invoked;
       const alternatives = Math.max(1, Math.min(MAX_ALTERNATIVES, Math.floor(extras?.alternatives ?? (invoked ? INVOKED_ALTERNATIVES : 1))));
       const seed = freshSeed();
       const items: InlineCompletionItem[] = [];
-      for (let i = 0; i < alternatives && !request.signal.aborted; i++) {
-        const outcome = await completeAt(model, doc, offset, {
-          decoding: decodingFor(decoding, i, seed),
-          mode: 'inline',
-          maxTokens: perScopeCap(decoding.maxTokens),
-          cacheKey: uri,
-          requestId: alternatives > 1 ? `${request.id}.${i + 1}` : request.id,
-          signal: request.signal,
-        });
-        if (outcome.kind === 'rejected') {
-          log.debug(`[complete] ${uri}: no completion (${outcome.reason}: ${outcome.detail})`);
-          break;
+      // Aborted while waiting for the model: no turn, and the reason below decides the answer.
+      await turns.run(request.signal, async () => {
+        // The position was for the text as it was when the request came; it may have moved on since.
+        if (!docs.isCurrent(uri, doc, version)) return log.debug(`[complete] ${uri}: the document changed while the request waited; dropped`);
+        for (let i = 0; i < alternatives && !request.signal.aborted; i++) {
+          const outcome = await completeAt(model, doc, offset, {
+            decoding: decodingFor(decoding, i, seed),
+            mode: 'inline',
+            maxTokens: perScopeCap(decoding.maxTokens),
+            cacheKey: uri,
+            requestId: alternatives > 1 ? `${request.id}.${i + 1}` : request.id,
+            signal: request.signal,
+          });
+          if (outcome.kind === 'rejected') {
+            log.debug(`[complete] ${uri}: no completion (${outcome.reason}: ${outcome.detail})`);
+            break;
+          }
+          if (outcome.kind === 'stale') {
+            log.debug(`[complete] ${uri}: the document changed while decoding; result dropped`);
+            break;
+          }
+          record(uri, params.position, decoding.decoder, outcome, request);
+          if (request.reason === 'cancelled' || request.reason === 'superseded' || request.reason === 'reload') break;
+          if (outcome.text !== '' && !items.some((it) => it.insertText === outcome.text)) {
+            items.push({ insertText: outcome.text, range: { start: params.position, end: params.position }, data: outcome.stats } as InlineCompletionItem);
+          }
         }
-        if (outcome.kind === 'stale') {
-          log.debug(`[complete] ${uri}: the document changed while decoding; result dropped`);
-          break;
-        }
-        record(uri, params.position, decoding.decoder, outcome, request);
-        if (request.reason === 'cancelled' || request.reason === 'superseded' || request.reason === 'reload') break;
-        if (outcome.text !== '' && !items.some((it) => it.insertText === outcome.text)) {
-          items.push({ insertText: outcome.text, range: { start: params.position, end: params.position }, data: outcome.stats } as InlineCompletionItem);
-        }
-      }
+      });
       const reason = request.reason;
       if (reason === 'cancelled' || reason === 'superseded' || reason === 'reload') return none;
       served = true;
@@ -232,34 +247,45 @@ export function startServer(connection: Connection, scriptDir: string): void {
 
   connection.onRequest(GenerateRequest, async (params: GenerateParams, token: CancellationToken): Promise<GenerateResult> => {
     const uri = params.textDocument.uri;
-    const request = tracker.begin(`generate:${uri}`, token, Math.max(settings.requestTimeoutMs, GENERATE_TIMEOUT_MS));
+    const capMs = Math.max(settings.requestTimeoutMs, GENERATE_TIMEOUT_MS);
+    const request = tracker.begin(`generate:${uri}`, token, capMs);
     let served = false;
     try {
       const doc = documentFor(uri);
+      const version = doc.version;
       const model = await modelFor(request);
       if (model === undefined) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
       const decoding = decodingOf(params.decoding, model);
+      const offset = docs.insertionOffset(uri, params.position);
+      if (offset === undefined) throw new ResponseError(ErrorCodes.DocumentRejected, `${uri}: the position is between the two halves of a character`);
       const partialToken = params.partialResultToken;
       let lastSent = 0;
       let lastText = '';
-      const outcome = await completeAt(model, doc, docs.offsetAt(uri, params.position)!, {
-        decoding: decodingFor(decoding, 0, freshSeed()),
-        mode: 'generate',
-        maxTokens: Math.max(decoding.maxTokens, GENERATE_MAX_TOKENS),
-        ...(params.instruction !== undefined ? { instruction: params.instruction } : {}),
-        cacheKey: uri,
-        requestId: request.id,
-        signal: request.signal,
-        onText:
-          partialToken === undefined
-            ? undefined
-            : (text) => {
-                const now = performance.now();
-                if (text === lastText || now - lastSent < PARTIAL_INTERVAL_MS) return;
-                [lastSent, lastText] = [now, text];
-                void connection.sendProgress(GeneratePartialType, partialToken, { text }).catch(() => undefined);
-              },
+      const outcome = await turns.run(request.signal, async () => {
+        if (!docs.isCurrent(uri, doc, version)) return { kind: 'stale' } as const;
+        return completeAt(model, doc, offset, {
+          decoding: decodingFor(decoding, 0, freshSeed()),
+          mode: 'generate',
+          maxTokens: Math.max(decoding.maxTokens, GENERATE_MAX_TOKENS),
+          ...(params.instruction !== undefined ? { instruction: params.instruction } : {}),
+          cacheKey: uri,
+          requestId: request.id,
+          signal: request.signal,
+          onText:
+            partialToken === undefined
+              ? undefined
+              : (text) => {
+                  const now = performance.now();
+                  if (text === lastText || now - lastSent < PARTIAL_INTERVAL_MS) return;
+                  [lastSent, lastText] = [now, text];
+                  void connection.sendProgress(GeneratePartialType, partialToken, { text }).catch(() => undefined);
+                },
+        });
       });
+      if (outcome === undefined) {
+        if (request.reason === 'timeout') throw new ResponseError(ErrorCodes.Timeout, `the model was busy for ${capMs} ms`);
+        throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+      }
       if (outcome.kind === 'rejected') throw new ResponseError(ErrorCodes.DocumentRejected, `${uri}: ${outcome.detail}`);
       if (outcome.kind === 'stale') throw new ResponseError(LSPErrorCodes.ContentModified, `${uri} changed while generating`);
       record(uri, params.position, decoding.decoder, outcome, request);
