@@ -9,3 +9,7 @@ import { startServer } from './server';
 const connection = createConnection();
 startServer(connection, __dirname);
 connection.listen();
+// vscode-languageserver exits when stdin ends (--stdio), but over --node-ipc only its 3 s
+// poll of the client's process id would notice the client is gone: a client that lives on
+// after closing the channel would leave the worker, and its model, running for nothing.
+process.once('disconnect', () => process.exit(1));
