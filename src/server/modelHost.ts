@@ -62,9 +62,11 @@ export class ModelHost {
   /**
    * Loads `config` unless it is what is loaded (or loading) already. Resolves when that load
    * has settled; `beforeUnload` runs before the old engine goes (abort its requests there).
+   * After a failed load the same config loads again: the person may have repaired the files in
+   * place (as the error message tells them to) and then touched a setting or re-selected the model.
    */
   configure(config: ModelConfig, beforeUnload: () => void = () => undefined): Promise<void> {
-    if (this.config !== undefined && sameConfig(this.config, config)) return this.pending;
+    if (this.config !== undefined && sameConfig(this.config, config) && this.current.state !== 'error') return this.pending;
     this.config = config;
     const generation = ++this.generation;
     const previous = this.current.model;
