@@ -190,6 +190,19 @@ function spread<T>(xs: T[], n: number): T[] {
     for (const s of samples.filter((x) => x.kind === kind && x.decoder === 'policy' && !x.reuse)) counts.set(s.scope, (counts.get(s.scope) ?? 0) + 1);
     return [...counts].map(([k, v]) => `${k} ${v}`).join(', ');
   };
+  // Typed requests whose cache did not cover the prompt up to the typed text: what broke reuse.
+  const misses = (decoder: Decoder) => {
+    const typed = samples.filter((s) => s.reuse && s.decoder === decoder && s.state > 0);
+    const prev = (s: Sample): Sample | undefined => samples.find((p) => p.caseId === s.caseId && p.decoder === decoder && p.reuse && p.state === s.state - 1);
+    const missed = typed.filter((s) => s.promptTokens - s.reusedTokens > 20);
+    return {
+      typed: typed.length,
+      missed: missed.length,
+      scopeChanged: missed.filter((s) => prev(s)?.scope !== s.scope).length,
+      uncachedWhenMissed: median(missed.map((s) => s.promptTokens - s.reusedTokens)),
+    };
+  };
+  const miss = misses('ar');
   const md = [
     '# Completion latency in the worker pipeline (in-process)',
     '',
@@ -199,6 +212,7 @@ function spread<T>(xs: T[], n: number): T[] {
     `- decoders: policy = the worker's default (PTP, block size and budget from analyze() with the curve from ${policy.source} and model.json's acceptance histogram; M/B = 1/0 means AR); ar = plain autoregressive`,
     `- request = buildPrompt + analyze + makeStopper + Engine.complete (tokenize, prefill, decode, stop) + trimCompletion; the LSP round trip is not included`,
     `- typing cost (DocumentStore.applyChange, incremental parse; on didChange, not in the request): p50 ${fmt(quantile(typingMs, 0.5), 2)} ms, p95 ${fmt(quantile(typingMs, 0.95), 2)} ms`,
+    `- reuse misses (AR): ${miss.missed} of ${miss.typed} typed requests prefilled more than 20 prompt tokens (median ${fmt(miss.uncachedWhenMissed, 0)}); in ${miss.scopeChanged} of them the scope changed since the previous request, which changes the engine's output reserve (min(maxTokens, 256)) and with it the suffix's share of the prompt; in the others either the suffix took the room a short prefix left and so shrank by the typed tokens, or the prefix's kept start moved by a 32-token truncation step. In every case the suffix or the prefix start changed, and the suffix-first prompt is reused only up to the first changed token`,
     '',
     ...table(
       ['completion', 'decoder', 'requests', 'n', 'p50 ms', 'p95 ms', 'mean ms', 'target', 'engine ms (p50)', 'first call ms (p50)', 'uncached prompt tokens (p50)', 'prompt+analyze+trim ms (p50)', 'tokens (mean)', 'tok/call', 'M/B'],
@@ -221,7 +235,7 @@ function spread<T>(xs: T[], n: number): T[] {
       ]),
     ),
   ];
-  writeResults('latency', { run: info, policySource: policy.source, targets: TARGETS, summary, typingMs: { p50: quantile(typingMs, 0.5), p95: quantile(typingMs, 0.95) }, samples }, md);
+  writeResults('latency', { run: info, policySource: policy.source, targets: TARGETS, summary, reuseMisses: { ar: miss, policy: misses('policy') }, typingMs: { p50: quantile(typingMs, 0.5), p95: quantile(typingMs, 0.95) }, samples }, md);
   store.dispose();
   await engine.dispose();
 })().catch((error: unknown) => {

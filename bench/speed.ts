@@ -49,6 +49,8 @@ interface CurveSample {
   past: number;
   rows: number;
   ms: number;
+  /** A 1-row call at the same past length, run just before this one. */
+  refMs: number;
 }
 
 /** One model call's time: run a request and cancel it after its first call. */
@@ -67,45 +69,59 @@ async function measureCurve(engine: Engine, ids: number[], reps: number): Promis
   const points: { kind: 'draft' | 'token'; past: number; rows: number }[] = [];
   for (const past of PASTS) {
     for (const rows of ROWS) if (rows !== 2 && past + rows <= CONTEXT) points.push({ kind: 'draft', past, rows });
-    for (const rows of TOKEN_ROWS) if (past + rows <= CONTEXT) points.push({ kind: 'token', past, rows });
+    // A token-rows prompt has past + 1 + rows tokens and must fit the engine's prompt budget
+    // (context - 1 with maxTokens 1) untruncated, or the cache would not cover its start.
+    for (const rows of TOKEN_ROWS) if (past + 1 + rows <= CONTEXT - 1) points.push({ kind: 'token', past, rows });
   }
   const samples: CurveSample[] = [];
   const rng = new Rng(7);
+  const oneRow = { decoder: 'ar' as const, blockSize: 1, maxTokens: 1 };
   for (let rep = 0; rep < reps; rep++) {
     // Past lengths in turn (the engine keeps 4 cached prompts, so one past at a time stays
-    // cached); row counts in a fresh random order each time, so a burst of load on the shared
-    // machine spreads over the points instead of hitting neighbours.
+    // cached); row counts in a fresh random order each time. Every point is preceded by a
+    // 1-row call at the same past (which also restores the cache to the base prompt), so each
+    // sample carries its own reference against load that drifts over seconds.
     for (const past of PASTS) {
       const key = `curve-${past}`;
       const base = prefixOf(past + 1);
-      await firstCall(engine, base, { decoder: 'ar', blockSize: 1, maxTokens: 1 }, key);
+      await firstCall(engine, base, oneRow, key);
       for (const p of rng.shuffle(points.filter((x) => x.past === past))) {
-        if (p.kind === 'draft') {
-          const r = await firstCall(engine, base, p.rows === 1 ? { decoder: 'ar', blockSize: 1, maxTokens: 1 } : { decoder: 'ptp', blockSize: p.rows - 1, budget: p.rows - 1, maxTokens: p.rows - 1 }, key);
-          const t = r.trace[0]!;
-          if (r.reusedTokens !== r.promptTokens - 1) throw new Error(`curve: the prompt was not cached (${r.reusedTokens} of ${r.promptTokens} tokens)`);
-          samples.push({ kind: 'draft', past: r.reusedTokens, rows: t.rows, ms: t.ms });
-        } else {
-          const r = await firstCall(engine, prefixOf(past + 1 + p.rows), { decoder: 'ar', blockSize: 1, maxTokens: 1 }, key);
-          const t = r.trace[0]!;
-          samples.push({ kind: 'token', past: r.reusedTokens, rows: t.rows, ms: t.ms });
-          await firstCall(engine, base, { decoder: 'ar', blockSize: 1, maxTokens: 1 }, key);
-        }
+        const ref = await firstCall(engine, base, oneRow, key);
+        if (ref.reusedTokens !== ref.promptTokens - 1) throw new Error(`curve: the prompt was not cached (${ref.reusedTokens} of ${ref.promptTokens} tokens)`);
+        const r =
+          p.kind === 'token'
+            ? await firstCall(engine, prefixOf(past + 1 + p.rows), oneRow, key)
+            : p.rows === 1
+              ? await firstCall(engine, base, oneRow, key)
+              : await firstCall(engine, base, { decoder: 'ptp', blockSize: p.rows - 1, budget: p.rows - 1, maxTokens: p.rows - 1 }, key);
+        const t = r.trace[0]!;
+        if (p.kind === 'draft' && r.reusedTokens !== r.promptTokens - 1) throw new Error(`curve: the prompt was not cached (${r.reusedTokens} of ${r.promptTokens} tokens)`);
+        samples.push({ kind: p.kind, past: r.reusedTokens, rows: t.rows, ms: t.ms, refMs: ref.trace[0]!.ms });
       }
     }
   }
   return samples;
 }
 
-/** Median ms per (nominal past, rows), past bucketed to the nearest PASTS entry. */
-function curveOf(samples: CurveSample[], kind: 'draft' | 'token'): Record<string, LatencyPoint[]> {
-  const out: Record<string, LatencyPoint[]> = {};
+/**
+ * ms per (nominal past, rows), past bucketed to the nearest PASTS entry: the median ratio of a
+ * point to its adjacent 1-row reference call, times the median of all 1-row reference calls at
+ * that past. A burst of load on the shared machine inflates a sample and its reference alike,
+ * so it drops out of the ratio; the plain medians are kept as `raw` for comparison.
+ */
+function curveOf(samples: CurveSample[], kind: 'draft' | 'token'): { curve: Record<string, LatencyPoint[]>; raw: Record<string, LatencyPoint[]> } {
+  const curve: Record<string, LatencyPoint[]> = {};
+  const raw: Record<string, LatencyPoint[]> = {};
+  const round = (x: number): number => Math.round(x * 1000) / 1000;
   for (const past of PASTS) {
-    const near = samples.filter((s) => s.kind === kind && Math.abs(s.past - past) <= 4);
+    const atPast = samples.filter((s) => Math.abs(s.past - past) <= 4);
+    const oneRow = median(atPast.map((s) => s.refMs));
+    const near = atPast.filter((s) => s.kind === kind);
     const rows = [...new Set(near.map((s) => s.rows))].sort((a, b) => a - b);
-    out[String(past)] = rows.map((r) => ({ rows: r, ms: Math.round(median(near.filter((s) => s.rows === r).map((s) => s.ms)) * 1000) / 1000 }));
+    curve[String(past)] = rows.map((r) => ({ rows: r, ms: round(oneRow * median(near.filter((s) => s.rows === r).map((s) => s.ms / s.refMs))) }));
+    raw[String(past)] = rows.map((r) => ({ rows: r, ms: round(median(near.filter((s) => s.rows === r).map((s) => s.ms))) }));
   }
-  return out;
+  return { curve, raw };
 }
 
 interface Config {
@@ -224,8 +240,8 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
   const curveStart = performance.now();
   const baseIds = engine.encode(cases.map((c) => c.text).join('\n'));
   const samples = await measureCurve(engine, baseIds, CURVE_REPS);
-  const byPast = curveOf(samples, 'draft');
-  const tokenRowsByPast = curveOf(samples, 'token');
+  const { curve: byPast, raw: rawByPast } = curveOf(samples, 'draft');
+  const { curve: tokenRowsByPast } = curveOf(samples, 'token');
   const policyCurve = byPast[String(POLICY_PAST)]!;
   info.load.push(sampleLoad());
   log(`curve: ${samples.length} calls in ${((performance.now() - curveStart) / 1000).toFixed(0)} s`);
@@ -320,6 +336,7 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
     curve: policyCurve,
     byPast,
     tokenRowsByPast,
+    rawMediansByPast: rawByPast,
     run: info,
   };
   writeFileSync(CURVE_FILE, `${JSON.stringify(curveFile, null, 1)}\n`);
@@ -381,9 +398,9 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
       ]),
     ),
     '',
-    '## Latency vs rows per call (ms per onnxruntime call, median of ' + CURVE_REPS + ')',
+    '## Latency vs rows per call (ms per onnxruntime call; ' + CURVE_REPS + ' repetitions)',
     '',
-    `Draft rows: 1 token row + rows-1 aux rows (a PTP call's shape); columns are the past length P. The policy's curve (\`curve\` in bench/results/latency-curve.json) is P=${POLICY_PAST}; at P=448 the 512-token context allows at most 64 rows. Last column: token rows only (prefill) at P=256.`,
+    `Each point is the median of its ratio to a 1-row call made just before it (same past length), times the median 1-row time at that past, so bursts of load from other work on the machine cancel; plain medians are in the JSON (\`rawMediansByPast\`). Draft rows: 1 token row + rows-1 aux rows (a PTP call's shape); columns are the past length P. The policy's curve (\`curve\` in bench/results/latency-curve.json) is P=${POLICY_PAST}; at P=448 the 512-token context allows at most 64 rows. Last column: token rows only (prefill) at P=256.`,
     '',
     ...table(['rows', ...PASTS.map((p) => `P=${p}`), 'token rows, P=256'], curveRows),
   ];

@@ -10,9 +10,9 @@
  *     "tokenRowsByPast": { "0": [...], ... },             // prompt rows only (prefill)
  *     "model": "...", "modelSha256": "...", "run": { ...machine, command, load... }
  *   }
- * `ms` is the median time of one onnxruntime call (session.run), the quantity
- * Engine.latencyCurve() also reports; engine work around the call is measured separately
- * (bench/results/speed.md).
+ * `ms` is the time of one onnxruntime call (session.run), the quantity Engine.latencyCurve()
+ * also reports, as a load-corrected median (see bench/speed.ts curveOf); engine work around
+ * the call is measured separately (bench/results/speed.md).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +38,8 @@ export interface LatencyCurveFile {
   curve: LatencyPoint[];
   byPast: Record<string, LatencyPoint[]>;
   tokenRowsByPast: Record<string, LatencyPoint[]>;
+  /** Plain medians of the draft-row samples, without the adjacent-reference correction. */
+  rawMediansByPast?: Record<string, LatencyPoint[]>;
   run: RunInfo;
 }
 
