@@ -65,6 +65,8 @@ export type { CallTrace, StopReason };
 /** Block size and budget when the caller passes blockSize 'auto' (it normally resolves it). */
 export const DEFAULT_BLOCK_SIZE = 8;
 export const DEFAULT_BUDGET_PER_BLOCK = 2;
+/** Tokens of context kept free for the output of any inline completion (the largest scope cap). */
+const OUTPUT_RESERVE = 192;
 /** Documents whose caches are kept (least recently used dropped first). */
 const CACHE_SLOTS = 4;
 
@@ -189,7 +191,10 @@ export class Engine {
     const start = performance.now();
     const { M, B } = checkOptions(opts);
     const contextLength = this.manifest.context_length;
-    const reserve = Math.min(opts.maxTokens, Math.floor(contextLength / 2));
+    // Room kept for the output. Not the request's own cap: that changes with the scope from one
+    // keystroke to the next, and a different prompt budget re-cuts the suffix-first prompt,
+    // which throws the cached prefix away (bench/results/latency.md: 28% of keystrokes).
+    const reserve = Math.min(Math.max(opts.maxTokens, OUTPUT_RESERVE), Math.floor(contextLength / 2));
     const { ids } = promptTokens(prompt, (t) => this.tokenizer.encode(t), this.tokenizer.special, contextLength - Math.max(1, reserve));
 
     const slot = this.slot(opts.cacheKey ?? '');
