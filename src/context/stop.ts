@@ -113,6 +113,8 @@ class ScopeStopper {
   /** A line start at the header's indentation whose first word is not complete yet. */
   private pendingDedent: number | undefined;
   private delimiterOpen: boolean;
+  /** Where the completion closed the cursor's bracket, when the rest of that line is still to come. */
+  private closedAt: number | undefined;
 
   constructor(
     private readonly rules: LanguageRules,
@@ -146,9 +148,16 @@ class ScopeStopper {
     switch (ev.kind) {
       case 'underflow': {
         // The completion closes the bracket the cursor was in: the node is complete.
-        const opener = this.info.cursor.opener;
+        const { opener, closerInSuffix, lineSuffix } = this.info.cursor;
         const matches = opener !== undefined && CLOSER_OF[opener.ch] === ev.ch;
-        return matches && !this.info.cursor.closerInSuffix ? ev.at + 1 : ev.at;
+        if (!matches || closerInSuffix) return ev.at;
+        // Nothing right of the cursor: the rest of the line (`;`, `,`) belongs to the completion,
+        // unless it opens something new (`if (x) {`), which the cursor's scope does not cover.
+        if (opener.onCursorLine && lineSuffix.trim() === '') {
+          this.closedAt = ev.at + 1;
+          return undefined;
+        }
+        return ev.at + 1;
       }
       case 'stringEnd':
       case 'commentEnd':
@@ -185,6 +194,7 @@ class ScopeStopper {
   }
 
   private onNewline(text: string, at: number): number | undefined {
+    if (this.closedAt !== undefined) return /[([{]/.test(text.slice(this.closedAt, at)) ? this.closedAt : at;
     const content = !isBlank(text.slice(this.lineBegin, at));
     this.lineBegin = at + 1;
     if (content) {

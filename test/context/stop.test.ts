@@ -93,8 +93,17 @@ suite('makeStopper: expressions and lines', () => {
     assert.equal(await cutAt('typescript', 'foo(a, |)', 'b, c)\nbar()'), 4);
   });
 
-  test('an argument list without its ) gets one', async () => {
-    assert.equal(await cutAt('typescript', 'foo(a, |', 'b, c);\nbar()'), 5);
+  test('an argument list without its ) gets one, and the rest of its line', async () => {
+    assert.equal(await cutAt('typescript', 'foo(a, |', 'b, c);\nbar()'), 6);
+  });
+
+  test('a closed condition does not run on into a new block', async () => {
+    // both closers the document lacks, not the new block
+    assert.equal(await cutAt('typescript', 'if (isArray(|', 'arg)) {\n  x();\n}'), 5);
+  });
+
+  test('with text right of the cursor the closer alone ends it', async () => {
+    assert.equal(await cutAt('typescript', 'foo(a, | // note', 'b, c);\nbar()'), 5);
   });
 
   test('brackets and ) inside strings do not count', async () => {
