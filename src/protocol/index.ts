@@ -124,6 +124,8 @@ export interface StatusResult {
   last?: CompletionStats;
   /** Worker resident memory, bytes. */
   rssBytes: number;
+  /** The worker's process id (the log, `kill`, and the crash tests use it). */
+  pid: number;
   /** Requests served / cancelled since start. */
   served: number;
   cancelled: number;

@@ -74,6 +74,7 @@ export function startServer(connection: Connection, scriptDir: string): void {
     ...(host.model !== undefined ? { model: host.model.info } : {}),
     ...(counters.last !== undefined ? { last: counters.last } : {}),
     rssBytes: process.memoryUsage.rss(),
+    pid: process.pid,
     served: counters.served,
     cancelled: counters.cancelled,
     pending: tracker.pending,

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { GenerateOutcome } from '../../src/extension/generateCode';
 import { closeAll, configure, openAt, ptp, waitFor } from './helpers';
 
+const TS_MEDIAN = ['export function median(xs: number[]): number {', '  const sorted = [...xs].sort((a, b) => a - b);', '  [|]', '}', ''].join('\n');
 const TS_FILE = ['export interface Point {', '  x: number;', '  y: number;', '}', '', '[|]', ''].join('\n');
 
 suite('Commands', () => {
@@ -57,6 +58,39 @@ suite('Commands', () => {
       await waitFor('the worker to be ready on cpu', () => (api.workerStatus().phase === 'ready' && api.workerStatus().report?.model?.device === 'cpu' ? true : undefined), 60_000);
     } finally {
       await configure({ 'model.device': undefined });
+    }
+  });
+
+  test('a worker killed in the middle of a request: no completion, a new worker, and the next completion works', async () => {
+    const api = await ptp();
+    await configure({ 'completion.alternatives': 8, 'decoding.temperature': 1.0, 'completion.maxTokens': 128 });
+    try {
+      api.clearCache();
+      const before = await api.whenReady(60_000);
+      const editor = await openAt('typescript', TS_MEDIAN);
+      const position = editor.selection.active;
+      await configure({ 'completion.alternatives': 1, 'decoding.temperature': 0.2 });
+      const expected = await api.provideInlineCompletions(editor.document, position, true, new vscode.CancellationTokenSource().token);
+      assert.ok(expected.length > 0, 'no completion before the crash');
+      await configure({ 'completion.alternatives': 8, 'decoding.temperature': 1.0 });
+      api.clearCache();
+      const counters = api.inlineCounters();
+      const call = api.provideInlineCompletions(editor.document, position, true, new vscode.CancellationTokenSource().token);
+      await waitFor('the request to reach the worker', () => (api.inlineCounters().requests > counters.requests ? true : undefined), 10_000, 5);
+      process.kill(before.pid, 'SIGKILL');
+      assert.deepEqual(await call, [], 'the request to the killed worker returned items');
+      // vscode-languageclient restarts it; the status shows the restart, then ready with a new process.
+      const after = await waitFor('a new worker', () => {
+        const s = api.workerStatus();
+        return s.phase === 'ready' && s.report !== undefined && s.report.pid !== before.pid ? s.report : undefined;
+      }, 120_000, 100);
+      assert.notEqual(after.pid, before.pid);
+      await configure({ 'completion.alternatives': 1, 'decoding.temperature': 0.2 });
+      api.clearCache();
+      const again = await api.provideInlineCompletions(editor.document, position, true, new vscode.CancellationTokenSource().token);
+      assert.deepEqual(again, expected, 'the restarted worker does not give the same seeded completion');
+    } finally {
+      await configure({ 'completion.alternatives': undefined, 'decoding.temperature': undefined, 'completion.maxTokens': undefined });
     }
   });
 
