@@ -58,6 +58,8 @@ export interface WorkerCompletion {
 /** The worker may crash this many times within RESTART_WINDOW_MS before we stop restarting it. */
 const MAX_RESTARTS = 4;
 const RESTART_WINDOW_MS = 3 * 60 * 1000;
+/** Wait before the n-th restart in the window: 0.5 s, 1 s, 2 s, 4 s. */
+const RESTART_BACKOFF_MS = 500;
 
 export class WorkerClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
@@ -65,6 +67,8 @@ export class WorkerClient implements vscode.Disposable {
   private statusValue: WorkerStatus = { phase: 'starting' };
   private readonly statusEmitter = new vscode.EventEmitter<WorkerStatus>();
   private readonly restarts: number[] = [];
+  private relaunchTimer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
   private generateCounter = 0;
   /** Documents whose didChange notifications are held back (see holdChanges). */
   private readonly held = new Map<string, Array<() => Promise<void>>>();
@@ -101,6 +105,8 @@ export class WorkerClient implements vscode.Disposable {
 
   async restart(): Promise<void> {
     this.log.info('Restarting the worker');
+    clearTimeout(this.relaunchTimer);
+    this.relaunchTimer = undefined;
     await this.stop();
     this.restarts.length = 0;
     this.start();
@@ -227,8 +233,20 @@ export class WorkerClient implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.relaunchTimer);
     void this.stop();
     this.statusEmitter.dispose();
+  }
+
+  /** A new worker after a crash, keeping the crash count (Restart Worker resets it). */
+  private async relaunch(): Promise<void> {
+    this.relaunchTimer = undefined;
+    if (this.disposed) return;
+    await this.stop();
+    if (this.disposed) return;
+    this.start();
+    await this.starting;
   }
 
   private requireClient(): LanguageClient {
@@ -334,8 +352,11 @@ export class WorkerClient implements vscode.Disposable {
           this.setStatus({ phase: 'error', error: message });
           return { action: CloseAction.DoNotRestart, message, handled: true };
         }
-        this.log.warn('The worker stopped; restarting it');
-        return { action: CloseAction.Restart, handled: true };
+        const delay = RESTART_BACKOFF_MS * 2 ** (this.restarts.length - 1);
+        this.log.warn(`The worker stopped (${this.restarts.length} of ${MAX_RESTARTS} allowed in ${RESTART_WINDOW_MS / 60000} minutes); restarting it in ${delay} ms`);
+        clearTimeout(this.relaunchTimer);
+        this.relaunchTimer = setTimeout(() => void this.relaunch(), delay);
+        return { action: CloseAction.DoNotRestart, handled: true };
       },
     };
   }
