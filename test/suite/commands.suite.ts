@@ -94,6 +94,24 @@ suite('Commands', () => {
     }
   });
 
+  test('a worker that keeps crashing is not restarted forever; the status says why and Restart Worker recovers', async () => {
+    const api = await ptp();
+    let phase = api.workerStatus().phase;
+    for (let kills = 0; phase !== 'error'; kills++) {
+      assert.ok(kills < 8, 'still restarting after 8 crashes in a row');
+      const { pid } = await api.whenReady(60_000);
+      process.kill(pid, 'SIGKILL');
+      phase = await waitFor('the worker to restart or give up', () => {
+        const s = api.workerStatus();
+        if (s.phase === 'error') return 'error';
+        return s.phase === 'ready' && s.report !== undefined && s.report.pid !== pid ? 'ready' : undefined;
+      }, 60_000, 50);
+    }
+    assert.match(api.workerStatus().error ?? '', /will not be restarted.*Restart Worker/);
+    await vscode.commands.executeCommand('ptp.restartWorker');
+    assert.equal((await api.whenReady(60_000)).state, 'ready');
+  });
+
   test('Restart Worker brings the worker back to ready', async () => {
     const api = await ptp();
     await vscode.commands.executeCommand('ptp.restartWorker');
