@@ -77,6 +77,16 @@ def lr_at(step, elapsed, args):
     return args.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
+def schedule(opt, step, t0, args) -> bool:
+    """Sets this step's learning rate; False once --steps or --time-limit is reached."""
+    elapsed = time.time() - t0
+    if (args.time_limit and elapsed > args.time_limit) or (args.steps and step >= args.steps):
+        return False
+    for g in opt.param_groups:
+        g["lr"] = lr_at(step, elapsed, args)
+    return True
+
+
 def autocast(device):
     if device == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
@@ -184,12 +194,7 @@ def train_teacher(args):
     step, tokens = state.get("step", 0), state.get("tokens", 0)
     t0, last_save = time.time(), time.time()
     history = state.get("history", [])
-    while True:
-        elapsed = time.time() - t0
-        if (args.time_limit and elapsed > args.time_limit) or (args.steps and step >= args.steps):
-            break
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, elapsed, args)
+    while schedule(opt, step, t0, args):
         x = to_dev(next(stream), device)
         with autocast(device):
             logits, _ = model(input_ids=x[:, :-1])
@@ -306,12 +311,7 @@ def train_ptp(args):
                                       "sampling": {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p},
                                       "window": args.window}, args.export_parts)
 
-    while True:
-        elapsed = time.time() - t0
-        if (args.time_limit and elapsed > args.time_limit) or (args.steps and step >= args.steps):
-            break
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, elapsed, args)
+    while schedule(opt, step, t0, args):
         b = ptp_batch(model, rng, train, sp, args, device, beta=0.3)
         model.train()
         loss, logits = ptp_loss(model, b, device)
