@@ -76,7 +76,9 @@ export async function triggerInline(api: PtpExtensionApi, editor: vscode.TextEdi
     () => `an inline completion (counters ${JSON.stringify(api.inlineCounters())})`,
     () => {
       const o = api.lastInlineOutcome();
-      return o !== undefined && o !== before && o.uri === editor.document.uri.toString() && o.line === pos.line && o.character === pos.character ? o : undefined;
+      // The trigger command asks explicitly; an automatic request VS Code made on its own for the
+      // same position (and may have cancelled) is not the answer to it.
+      return o !== undefined && o !== before && o.explicit && o.uri === editor.document.uri.toString() && o.line === pos.line && o.character === pos.character ? o : undefined;
     },
     timeoutMs,
   );
