@@ -7,6 +7,7 @@ import { suite, test } from 'node:test';
 import type { ContentChange, SyntaxTree } from '../../src/context';
 import { DocumentStore } from '../../src/context';
 import { loadGrammar, parse } from '../../src/context/grammars';
+import { rng } from './helpers';
 
 /** Every node as `type[start,end) row:col-row:col`, depth-first: equal dumps mean equal trees. */
 function dump(tree: SyntaxTree): string[] {
@@ -32,16 +33,6 @@ async function freshDump(languageId: string, text: string): Promise<string[]> {
   const d = dump(tree);
   tree.delete();
   return d;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SEEDS: Readonly<Record<string, { text: string; snippets: string[] }>> = {

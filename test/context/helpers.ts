@@ -21,3 +21,13 @@ let counter = 0;
 export function openDocument(languageId: string, text: string): Promise<SyntaxDocument> {
   return store.open(`file:///fixture-${counter++}`, languageId, text);
 }
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+export function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

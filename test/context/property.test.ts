@@ -9,19 +9,11 @@ import { suite, test } from 'node:test';
 import type { ScopeInfo, SyntaxDocument } from '../../src/context';
 import { analyze, buildPrompt, DocumentStore, GRAMMAR_LANGUAGE_IDS, makeStopper, SCOPES, trimCompletion } from '../../src/context';
 import { markerOf, SCOPE_CASES } from './fixtures';
+import { rng } from './helpers';
 
 const CASES = 3000;
 /** Generous: a case is a few small parses and scans (~1 ms); the machine is shared. */
 const MAX_CASE_MS = 1000;
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LANGUAGES = [...GRAMMAR_LANGUAGE_IDS, 'yaml', 'plaintext'];
 const CODE = Object.values(SCOPE_CASES).flatMap((cases) => cases.map(([f]) => f.replace(markerOf(f), '')));
