@@ -311,8 +311,13 @@ def train_ptp(args):
                                       "sampling": {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p},
                                       "window": args.window}, args.export_parts)
 
+    t_sample = 0.0  # seconds spent sampling the teacher and building windows, between logs
     while schedule(opt, step, t0, args):
+        ts = time.time()
         b = ptp_batch(model, rng, train, sp, args, device, beta=0.3)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        t_sample += time.time() - ts
         model.train()
         loss, logits = ptp_loss(model, b, device)
         opt.zero_grad(set_to_none=True)
@@ -322,7 +327,9 @@ def train_ptp(args):
         step += 1
         if step % args.log_every == 0:
             c = ptp.leading_correct(logits.argmax(-1), b[3], args.window).float().mean().item()
-            log(f"ptp step {step} loss {loss.item():.4f} train correct {c:.2f} lr {opt.param_groups[0]['lr']:.2e}")
+            log(f"ptp step {step} loss {loss.item():.4f} train correct {c:.2f} lr {opt.param_groups[0]['lr']:.2e} "
+                f"sampling {t_sample / args.log_every:.3f} s/step")
+            t_sample = 0.0
         if rank == 0 and time.time() - last_eval > args.save_every:
             evaluate_and_save()
             last_eval = time.time()

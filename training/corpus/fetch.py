@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from filters import language_of, keep_file, license_ok  # noqa: E402
+from filters import extract_safely, language_of, keep_file, license_ok  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
@@ -124,7 +124,7 @@ def fetch_npm(out: Path, cache: Path, limit: int | None):
             with tempfile.TemporaryDirectory() as td:
                 try:
                     with tarfile.open(tgz) as tf:
-                        tf.extractall(td, filter="data")
+                        extract_safely(tf, td)
                 except (tarfile.TarError, OSError) as e:
                     log("bad tarball", spec, e)
                     continue
@@ -134,17 +134,12 @@ def fetch_npm(out: Path, cache: Path, limit: int | None):
 
 
 def deb_license(root: Path, pkg: str) -> str:
-    """The licence of the package's main files: the ``Files: *`` paragraph of a DEP-5
-    copyright file (a package whose other paragraphs add GPL files still counts by its main
-    licence only if that one is permissive; mixed packages are listed in the manifest)."""
+    """Every licence the package's copyright file names, joined by " / ". ``license_ok``
+    accepts the package only if all of them are permissive: a DEP-5 file's ``Files:`` globs
+    name source paths, which cannot be matched to the installed files, so a package whose
+    copyright also lists GPL (or MPL, CC-BY, ...) files is left out whole."""
     for cp in (root / "usr/share/doc").glob("*/copyright"):
-        text = cp.read_text(errors="replace")
-        for para in re.split(r"\n\s*\n", text):
-            if re.search(r"^Files:\s*\*\s*$", para, re.M):
-                m = re.search(r"^License:\s*(\S[^\n]*)", para, re.M)
-                if m:
-                    return m.group(1).strip()
-        lic = re.findall(r"^License:\s*(\S[^\n]*)", text, re.M)
+        lic = re.findall(r"^License:\s*(\S[^\n]*)", cp.read_text(errors="replace"), re.M)
         return " / ".join(sorted(set(l.strip() for l in lic))) or "unknown"
     return "unknown"
 

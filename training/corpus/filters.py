@@ -37,14 +37,25 @@ def language_of(path: str) -> str | None:
 
 
 def license_ok(lic: str) -> bool:
-    """Permissive only. A dual licence counts when one side is permissive ("MIT OR GPL")."""
-    if not lic:
-        return False
-    if GOOD_LICENSE.search(lic):
-        parts = re.split(r"\s+(?:OR|or|/)\s+|\s*/\s*", lic)
-        if any(GOOD_LICENSE.search(p) and not BAD_LICENSE.search(p) for p in parts):
-            return True
-    return False
+    """Permissive only, for every licence named.
+
+    ``lic`` lists the licences that apply to some of a package's files, joined by " / " (a
+    Debian copyright file's ``License:`` fields): every one of them must be permissive, since
+    the installed files cannot be mapped back to the copyright file's source paths. Each entry
+    is an expression: a dual licence counts when one side is permissive ("MIT OR GPL-2"), a
+    conjunction only when all of it is ("Expat and GPL-1+" does not).
+    """
+    fields = [f.strip() for f in lic.split(" / ")] if lic else []
+    return bool(fields) and all(_expression_ok(f) for f in fields)
+
+
+def _expression_ok(expr: str) -> bool:
+    expr = expr.replace("(", " ").replace(")", " ").strip().rstrip(",")
+    alternatives = re.split(r"\s+or\s+", expr, flags=re.I)
+    return any(
+        all(GOOD_LICENSE.search(c) and not BAD_LICENSE.search(c) for c in re.split(r"\s+and\s+|,\s*", alt, flags=re.I) if c.strip())
+        for alt in alternatives
+    )
 
 
 def keep_file(path: str, data: bytes) -> str | None:
@@ -72,3 +83,17 @@ def keep_file(path: str, data: bytes) -> str | None:
     if alnum < 0.25 * len(data) or digits > 0.30 * len(data):
         return None
     return text.replace("\r\n", "\n")
+
+
+def extract_safely(tf, dest) -> None:
+    """``tf.extractall(dest)`` for untrusted archives: regular files and directories only, none
+    outside ``dest``. (``filter="data"`` does this on Python >= 3.11.4; Debian 12 has 3.11.2.)"""
+    import os
+    root = os.path.realpath(dest)
+    members = []
+    for m in tf.getmembers():
+        target = os.path.realpath(os.path.join(root, m.name))
+        if (m.isfile() or m.isdir()) and (target == root or target.startswith(root + os.sep)):
+            m.mode = (m.mode | 0o600) & 0o755
+            members.append(m)
+    tf.extractall(root, members=members)
