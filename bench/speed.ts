@@ -5,7 +5,7 @@
  *   npm run bench -- --reps 1 --prompts 4 --curve-reps 3     (a quick look, ~1 min)
  *
  * 1. The latency-versus-rows curve: one model call with 1..128 rows at past lengths
- *    0/128/256/384/448 (rows = 1 token row + draft rows, as a PTP call has; and, for comparison,
+ *    0/128/256/319 (rows = 1 token row + draft rows, as a PTP call has; and, for comparison,
  *    token rows only, as a prefill has). Medians of --curve-reps interleaved repetitions.
  *    Written to bench/results/latency-curve.json for the block-size policy.
  * 2. 64-token completions at temperature 0.2 (top-k 50, top-p 0.95, a fixed seed per prompt) for
@@ -22,7 +22,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { analyze, buildPrompt } from '../src/context';
 import type { LatencyPoint } from '../src/context';
-import { Engine } from '../src/engine';
+import { Engine, OUTPUT_RESERVE } from '../src/engine';
 import type { DecodeOptions, DecodeResult } from '../src/engine';
 import { AcceptanceTracker, histogramTail, survival } from './lib/acceptance';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
@@ -39,10 +39,12 @@ const CURVE_REPS = Number(opt.get('curve-reps') ?? 9);
 const MAX_TOKENS = 64;
 const SAMPLING = { temperature: 0.2, topK: 50, topP: 0.95 };
 
-const PASTS = [0, 128, 256, 384, 448];
+const PASTS = [0, 128, 256, POLICY_PAST];
 const ROWS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128];
 const TOKEN_ROWS = [1, 2, 4, 8, 16, 32, 64, 128];
 const CONTEXT = 512;
+/** The longest prompt the engine keeps whole (it clips prompts to the context less its output reserve). */
+const MAX_PROMPT = CONTEXT - OUTPUT_RESERVE;
 
 interface CurveSample {
   kind: 'draft' | 'token';
@@ -70,8 +72,8 @@ async function measureCurve(engine: Engine, ids: number[], reps: number): Promis
   for (const past of PASTS) {
     for (const rows of ROWS) if (rows !== 2 && past + rows <= CONTEXT) points.push({ kind: 'draft', past, rows });
     // A token-rows prompt has past + 1 + rows tokens and must fit the engine's prompt budget
-    // (context - 1 with maxTokens 1) untruncated, or the cache would not cover its start.
-    for (const rows of TOKEN_ROWS) if (past + 1 + rows <= CONTEXT - 1) points.push({ kind: 'token', past, rows });
+    // untruncated, or the cache would not cover its start.
+    for (const rows of TOKEN_ROWS) if (past + 1 + rows <= MAX_PROMPT) points.push({ kind: 'token', past, rows });
   }
   const samples: CurveSample[] = [];
   const rng = new Rng(7);
@@ -400,7 +402,7 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
     '',
     '## Latency vs rows per call (ms per onnxruntime call; ' + CURVE_REPS + ' repetitions)',
     '',
-    `Each point is the median of its ratio to a 1-row call made just before it (same past length), times the median 1-row time at that past, so bursts of load from other work on the machine cancel; plain medians are in the JSON (\`rawMediansByPast\`). Draft rows: 1 token row + rows-1 aux rows (a PTP call's shape); columns are the past length P. The policy's curve (\`curve\` in bench/results/latency-curve.json) is P=${POLICY_PAST}; at P=448 the 512-token context allows at most 64 rows. Last column: token rows only (prefill) at P=256.`,
+    `Each point is the median of its ratio to a 1-row call made just before it (same past length), times the median 1-row time at that past, so bursts of load from other work on the machine cancel; plain medians are in the JSON (\`rawMediansByPast\`). Draft rows: 1 token row + rows-1 aux rows (a PTP call's shape); columns are the past length P. The policy's curve (\`curve\` in bench/results/latency-curve.json) is P=${POLICY_PAST}; the engine clips prompts to ${MAX_PROMPT} tokens (the context less its output reserve), so no request starts with a longer past. Last column: token rows only (prefill) at P=256.`,
     '',
     ...table(['rows', ...PASTS.map((p) => `P=${p}`), 'token rows, P=256'], curveRows),
   ];

@@ -26,10 +26,11 @@ import { RESULTS_DIR } from './report';
 export const CURVE_FILE = join(RESULTS_DIR, 'latency-curve.json');
 
 /**
- * Most requests run with a nearly full context (prefix + suffix clipped to ~450 of the 512
- * tokens), so the policy's curve is the one measured at this past length.
+ * Most requests run with a full prompt: the engine clips prefix + suffix to the context less
+ * its output reserve (512 - 192 = 320 tokens), and the first call has all but the last of them
+ * cached, so the policy's curve is the one measured at this past length.
  */
-export const POLICY_PAST = 448;
+export const POLICY_PAST = 319;
 
 export interface LatencyCurveFile {
   model: string;

@@ -66,7 +66,7 @@ export type { CallTrace, StopReason };
 export const DEFAULT_BLOCK_SIZE = 8;
 export const DEFAULT_BUDGET_PER_BLOCK = 2;
 /** Tokens of context kept free for the output of any inline completion (the largest scope cap). */
-const OUTPUT_RESERVE = 192;
+export const OUTPUT_RESERVE = 192;
 /** Documents whose caches are kept (least recently used dropped first). */
 const CACHE_SLOTS = 4;
 
