@@ -16,7 +16,10 @@
  *    - next line: decode until a line break or end-of-text (cap 48 tokens), trim trailing
  *      whitespace ("raw"); "pipeline" also applies the context's stop rules and trimCompletion;
  *    - multi-line: decode until end-of-text (cap 128 tokens) ("raw"); "pipeline" = the
- *      context's stop rules (scope) and trimCompletion, as the extension shows it.
+ *      context's stop rules (scope) and trimCompletion;
+ *    - "shown": what the extension shows, from the worker's own `completeAt`
+ *      (src/server/completeAt.ts: the typed whitespace held back from the prompt, the scope's
+ *      token cap and stop rules, trimming); for next line its first line is scored.
  *    Exact match and edit similarity after whitespace normalisation (bench/lib/match.ts).
  *    The 4-gram baseline continues the prefix (it cannot read the suffix) greedily with the same
  *    stop rules: the first line break (next line) or the context's stop rules (multi-line).
@@ -31,6 +34,7 @@ import { performance } from 'node:perf_hooks';
 import type { ScopeInfo, SyntaxDocument } from '../src/context';
 import { analyze, buildPrompt, makeStopper, trimCompletion } from '../src/context';
 import { Engine } from '../src/engine';
+import { completeAt as workerCompleteAt } from '../src/server/completeAt';
 import { AcceptanceTracker, survival } from './lib/acceptance';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
 import { loadPolicy } from './lib/latencyCurve';
@@ -44,7 +48,8 @@ import { fmt, mean, pct, sum } from './lib/stats';
 const opt = args();
 const LIMIT = opt.has('limit') ? Number(opt.get('limit')) : Infinity;
 const WITH_NGRAM = !opt.has('no-ngram');
-const HEAL = !opt.has('no-heal');
+/** The harness-side healing what-if for the model (the worker's own holdback is in "shown"). */
+const HEAL = opt.has('heal');
 /** The temperature runs use every n-th case (they measure acceptance, which needs fewer cases than quality). */
 const PTP_EVERY = Number(opt.get('ptp-every') ?? 2);
 const LINE_CAP = 48;
@@ -66,7 +71,7 @@ interface CaseResult {
   kind: string;
   scope: string;
   target: string;
-  model: { raw: Scored; pipeline: Scored; healedRaw?: Scored; healedPipeline?: Scored };
+  model: { raw: Scored; pipeline: Scored; shown: Scored; healedRaw?: Scored; healedPipeline?: Scored };
   /** The prompt's prefix ends with a space (the case the healing what-if changes). */
   trailingSpace: boolean;
   ngram?: { raw?: Scored; pipeline: Scored; healedRaw?: Scored; healedPipeline?: Scored };
@@ -108,7 +113,19 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
     // 1. Quality, greedy. The raw decode stops at the line break (next line) or end-of-text.
     const ar = await completeAt(engine, doc, c.offset, { decoding: greedy, policy, stop: isLine ? 'line' : 'none', trim: false, maxTokens: isLine ? LINE_CAP : MULTI_CAP, cacheKey: key });
     const rawText = ar.raw.replace(/[ \t]+$/, '');
-    const model: CaseResult['model'] = { raw: score(rawText, c.target), pipeline: score(pipelineOf(doc, c.offset, ar.info, ar.raw), c.target) };
+    const shown = await workerCompleteAt({ engine, latency: policy.curve }, doc, c.offset, {
+      decoding: { ...greedy, blockSize: 1 },
+      mode: 'inline',
+      cacheKey: key,
+      requestId: `eval-${n}`,
+    });
+    if (shown.kind !== 'done') throw new Error(`${c.id}: the worker's pipeline gave ${shown.kind}`);
+    const shownText = isLine ? shown.text.split('\n', 1)[0]! : shown.text;
+    const model: CaseResult['model'] = {
+      raw: score(rawText, c.target),
+      pipeline: score(pipelineOf(doc, c.offset, ar.info, ar.raw), c.target),
+      shown: score(shownText, c.target),
+    };
     const trailingSpace = buildPrompt(doc.text, c.offset).prompt?.prefix.endsWith(' ') ?? false;
     if (HEAL) {
       // What-if: the same greedy decode with the prefix's trailing space moved into the completion.
@@ -202,6 +219,8 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
     es(rs.map((r) => r.model.healedRaw)),
     em(rs.map((r) => r.model.pipeline)),
     es(rs.map((r) => r.model.pipeline)),
+    em(rs.map((r) => r.model.shown)),
+    es(rs.map((r) => r.model.shown)),
     em(rs.map((r) => r.ngram?.raw)),
     es(rs.map((r) => r.ngram?.raw)),
     em(rs.map((r) => r.ngram?.pipeline)),
@@ -219,6 +238,8 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
       em(rs.map((r) => r.model.pipeline)),
       es(rs.map((r) => r.model.pipeline)),
       emWs(rs.map((r) => r.model.pipeline)),
+      em(rs.map((r) => r.model.shown)),
+      es(rs.map((r) => r.model.shown)),
       em(rs.map((r) => r.model.healedPipeline)),
       es(rs.map((r) => r.model.healedPipeline)),
       em(rs.map((r) => r.ngram?.pipeline)),
@@ -262,15 +283,15 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
     '',
     '## Next line (temperature 0)',
     '',
-    'raw = the decode cut at the first line break; pipeline = plus the context\'s stop rules and trimCompletion (what the extension would show).',
+    'raw = the decode cut at the first line break; pipeline = plus the context\'s stop rules and trimCompletion; shown = what the extension shows (the worker\'s completeAt: typed whitespace held back from the prompt, the scope\'s cap and stop rules, trimming), its first line. The heal columns are empty unless run with --heal.',
     '',
-    ...table(['language', 'cases', 'model EM', 'model ES', 'model EM ignoring whitespace', 'model+heal EM', 'model+heal ES', 'model+pipeline EM', 'model+pipeline ES', '4-gram EM', '4-gram ES', '4-gram+pipeline EM', '4-gram+pipeline ES', '4-gram+heal EM', '4-gram+heal ES'], lineTable),
+    ...table(['language', 'cases', 'model EM', 'model ES', 'model EM ignoring whitespace', 'model+heal EM', 'model+heal ES', 'model+pipeline EM', 'model+pipeline ES', 'shown EM', 'shown ES', '4-gram EM', '4-gram ES', '4-gram+pipeline EM', '4-gram+pipeline ES', '4-gram+heal EM', '4-gram+heal ES'], lineTable),
     '',
     '## Multi-line (temperature 0)',
     '',
-    `raw = the decode up to end-of-text (cap ${MULTI_CAP} tokens); pipeline = the context's stop rules and trimCompletion. The 4-gram has no end-of-text, so it is shown with the pipeline's stop rules only.`,
+    `raw = the decode up to end-of-text (cap ${MULTI_CAP} tokens); pipeline = the context's stop rules and trimCompletion; shown = what the extension shows (the worker's completeAt). The 4-gram has no end-of-text, so it is shown with the pipeline's stop rules only.`,
     '',
-    ...table(['cases', 'language', 'n', 'model raw EM', 'model raw ES', 'model+pipeline EM', 'model+pipeline ES', 'model+pipeline EM ignoring whitespace', 'model+heal+pipeline EM', 'model+heal+pipeline ES', '4-gram+pipeline EM', '4-gram+pipeline ES', '4-gram+heal+pipeline EM', '4-gram+heal+pipeline ES'], multiRows),
+    ...table(['cases', 'language', 'n', 'model raw EM', 'model raw ES', 'model+pipeline EM', 'model+pipeline ES', 'model+pipeline EM ignoring whitespace', 'shown EM', 'shown ES', 'model+heal+pipeline EM', 'model+heal+pipeline ES', '4-gram+pipeline EM', '4-gram+pipeline ES', '4-gram+heal+pipeline EM', '4-gram+heal+pipeline ES'], multiRows),
     '',
     `## PTP accepted tokens per call by temperature (M=${PTP.blockSize}, B=${PTP.budget}, context stop rules; every ${PTP_EVERY === 1 ? '' : `${PTP_EVERY}nd `}case)`,
     '',

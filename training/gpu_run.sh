@@ -26,6 +26,6 @@ cp "$TMP/tokens/summary.json" "$OUT/tokens-summary.json"
   --workers "$WORKERS" --log-every 50 --save-every 100 --export-parts "$OUT" ${TEACHER_ARGS:-}
 "$PY" training/train.py ptp --data "$TMP/tokens" --tokenizer "$TOK" --init "$TMP/ckpt"/teacher.pt --out "$TMP/ckpt"/ptp.pt \
   --device "$DEVICE" --time-limit "$PTP_S" --batch-size "$PTP_BS" --seq-len 512 --lr 2e-3 --warmup 30 \
-  --window 32 --windows 16 --gen-len 48 --temperature 0.2 --top-k 50 --top-p 0.95 \
+  --window 24 --windows 20 --gen-len 48 --sample-reuse 2 --temperature 0.2 --top-k 50 --top-p 0.95 \
   --log-every 20 --save-every 60 --export-parts "$OUT" ${PTP_ARGS:-}
 ls -la "$OUT"

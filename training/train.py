@@ -226,9 +226,9 @@ def train_teacher(args):
         dist.destroy_process_group()
 
 
-def ptp_batch(model, rng, data, sp, args, device, beta):
-    """Teacher samples + nested windows for one PTP step."""
-    B, S, G, L, N = args.batch_size, args.seq_len, args.gen_len, args.window, args.windows
+def teacher_sample(model, rng, data, sp, args, device):
+    """Teacher continuations after random-length contexts, their bins, and the context's KV."""
+    B, S, G = args.batch_size, args.seq_len, args.gen_len
     ctx_len = int(rng.integers(S // 4, S - G + 1))
     ctx = to_dev(batch(rng, data, sp, B, ctx_len), device)
     model.eval()
@@ -237,12 +237,24 @@ def ptp_batch(model, rng, data, sp, args, device, beta):
         logits, kv = model(input_ids=ids)
     probs = ptp.sampling_dist(logits[:, :-1].float(), args.temperature, args.top_k, args.top_p)
     left, right = ptp.bin_edges(probs, ids[:, 1:])
+    kv = [(k.detach(), v.detach()) for k, v in kv]
+    return ids, ctx_len, left, right, kv
+
+
+def ptp_windows(sample, rng, args, device, beta, eot):
+    """Nested windows over one teacher sample: fresh starts and fresh u inside the bins."""
+    ids, ctx_len, left, right, kv = sample
+    G, L, N = args.gen_len, args.window, args.windows
     lo, hi = ctx_len, ctx_len + G - 1
     starts = torch.stack([torch.from_numpy(np.sort(rng.choice(np.arange(lo, hi + 1), size=min(N, hi - lo + 1), replace=False)))
-                          for _ in range(B)]).to(device)
-    u, pos, bias, tgt = ptp.windows(ids, starts, L, left, right, beta, sp.eot)
-    kv = [(k.detach(), v.detach()) for k, v in kv]
+                          for _ in range(ids.shape[0])]).to(device)
+    u, pos, bias, tgt = ptp.windows(ids, starts, L, left, right, beta, eot)
     return u, pos, bias, tgt, kv
+
+
+def ptp_batch(model, rng, data, sp, args, device, beta):
+    """Teacher samples + nested windows for one PTP step."""
+    return ptp_windows(teacher_sample(model, rng, data, sp, args, device), rng, args, device, beta, sp.eot)
 
 
 def ptp_loss(model, b, device):
@@ -312,9 +324,14 @@ def train_ptp(args):
                                       "window": args.window}, args.export_parts)
 
     t_sample = 0.0  # seconds spent sampling the teacher and building windows, between logs
+    sample = None
     while schedule(opt, step, t0, args):
         ts = time.time()
-        b = ptp_batch(model, rng, train, sp, args, device, beta=0.3)
+        # Sampling the teacher costs most of a step: each sample serves --sample-reuse steps,
+        # each with its own window starts and its own u inside the bins.
+        if sample is None or step % args.sample_reuse == 0:
+            sample = teacher_sample(model, rng, train, sp, args, device)
+        b = ptp_windows(sample, rng, args, device, 0.3, sp.eot)
         if device == "cuda":
             torch.cuda.synchronize()
         t_sample += time.time() - ts
@@ -367,6 +384,7 @@ def main(argv=None):
     ap.add_argument("--window", type=int, default=32, help="L: aux tokens per window")
     ap.add_argument("--windows", type=int, default=16, help="N: windows per row")
     ap.add_argument("--gen-len", type=int, default=48, help="teacher-sampled tokens per row")
+    ap.add_argument("--sample-reuse", type=int, default=1, help="PTP steps per teacher sample (fresh windows and u each)")
     ap.add_argument("--temperature", type=float, default=0.2)
     ap.add_argument("--top-k", type=int, default=50)
     ap.add_argument("--top-p", type=float, default=0.95)

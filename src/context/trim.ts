@@ -6,7 +6,10 @@
  *      cursor, and a tail equal to the start of the suffix (auto-closed `)`, `}`, quotes)
  *      when what is left is balanced;
  *   3. cut back to the last complete point (brackets opened in the completion closed, no
- *      string or block comment left open), preferring a line end;
+ *      string or block comment left open), preferring a line end - unless the document
+ *      already holds the rest: a completion that opens what the suffix closes (`function on|`
+ *      + `Value(value) {` above an orphaned body, `/**` above orphaned ` * @param` lines) is
+ *      kept whole when it leaves the document with fewer parse errors and none of its own;
  *   4. parse prefix + completion + suffix once (incrementally, from a copy of the
  *      document's tree) and drop the completion if it has more parse errors than the
  *      document had, or a parse error that starts inside it; a multi-line completion
@@ -50,16 +53,20 @@ export function trimCompletion(doc: DocumentView, offset: number, text: string, 
   let t = stripTrailingBlank(toLf(text), isBlank(restOfLine));
   t = dropDuplicatedLines(t, suffix, suffixComplete, restOfLine, info, rules);
   t = dropSuffixOverlap(t, suffix, info, rules);
+  const whole = stripTrailingBlank(t, isBlank(restOfLine));
   t = cutToCompletePoint(t, info, rules);
   t = stripTrailingBlank(t, isBlank(restOfLine));
   t = closerOnItsOwnLine(t, doc.text, restOfLine, info);
-  if (t === '' || isBlank(t)) return t;
 
-  const tree = doc.tree;
-  const grammar = doc.grammar;
   const current = info.docVersion === undefined || doc.version === info.docVersion;
-  if (tree === undefined || grammar === undefined || !current) return t;
+  const parses = doc.tree !== undefined && doc.grammar !== undefined && current;
   const budgetMs = options.parseBudgetMs ?? DEFAULT_TRIM_PARSE_BUDGET_MS;
+  if (parses && whole !== t && !isBlank(whole)) {
+    const verdict = parseWith(doc, offset, whole, budgetMs);
+    if (verdict !== undefined && verdict.after.count < verdict.before.count && !verdict.after.startsInside) return whole;
+  }
+  if (t === '' || isBlank(t)) return t;
+  if (!parses) return t;
   if (!introducesErrors(doc, offset, t, budgetMs)) return t;
   const lastBreak = t.lastIndexOf('\n');
   if (lastBreak > 0) {
@@ -192,6 +199,18 @@ function closerOnItsOwnLine(t: string, text: string, restOfLine: string, info: S
 
 /** Parses the document with `insertion` at `offset` and compares error counts. */
 function introducesErrors(doc: DocumentView, offset: number, insertion: string, budgetMs: number): boolean {
+  const verdict = parseWith(doc, offset, insertion, budgetMs);
+  // Out of time: no verdict, keep what the lexical checks allowed.
+  if (verdict === undefined) return false;
+  // An error that starts inside the completion is its own, even when the count is
+  // unchanged (it may have replaced the hole the cursor was in).
+  return verdict.after.count > verdict.before.count || verdict.after.startsInside;
+}
+
+type ErrorCount = ReturnType<typeof errors>;
+
+/** Parse errors of the document before and after `insertion` at `offset`; undefined when out of time. */
+function parseWith(doc: DocumentView, offset: number, insertion: string, budgetMs: number): { before: ErrorCount; after: ErrorCount } | undefined {
   const tree = doc.tree!;
   const grammar = doc.grammar!;
   const inserted = restoreEol(insertion, detectEol(doc.text));
@@ -207,14 +226,11 @@ function introducesErrors(doc: DocumentView, offset: number, insertion: string, 
   });
   const next = parse(grammar, doc.text.slice(0, offset) + inserted + doc.text.slice(offset), { oldTree: copy, budgetMs });
   copy.delete();
-  // Out of time: no verdict, keep what the lexical checks allowed.
-  if (next === undefined) return false;
+  if (next === undefined) return undefined;
   const before = errors(tree.rootNode, offset, offset);
   const after = errors(next.rootNode, offset, offset + inserted.length);
   next.delete();
-  // An error that starts inside the completion is its own, even when the count is
-  // unchanged (it may have replaced the hole the cursor was in).
-  return after.count > before.count || after.startsInside;
+  return { before, after };
 }
 
 /**

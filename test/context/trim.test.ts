@@ -81,6 +81,23 @@ suite('trimCompletion: complete syntax only', () => {
     assert.equal(out, '\n    y();\n  }');
   });
 
+  test('a completion that opens what the document after the cursor closes is kept whole', async () => {
+    // The name and parameters of a function whose body is already there.
+    const fn = 'function parse(text) {\n    function on|\n        if (x) {\n            y(value);\n        }\n    }\n    return 1;\n}\n';
+    assert.equal(await trim('javascript', fn, 'Value(value) {'), 'Value(value) {');
+    // The start of a doc comment whose lines follow.
+    const doc = 'const a = 1;\n|\n * Adds.\n * @param {number} b\n */\nfunction add(b) { return a + b; }\n';
+    assert.equal(await trim('javascript', doc, '/**'), '/**');
+    // The condition's head, its rest on the next lines.
+    const cond = 'function f(a, b) {\n  |\n    a.length > 0 &&\n    b\n  ) {\n    return 1;\n  }\n}\n';
+    assert.equal(await trim('typescript', cond, 'if ('), 'if (');
+  });
+
+  test('an open bracket the document does not close is still cut back', async () => {
+    assert.equal(await trim('typescript', 'function f() {\n  |\n}\n', 'if ('), '');
+    assert.equal(await trim('typescript', 'const x = 1;\n|\n', 'foo(a, '), 'foo');
+  });
+
   test('`{|}` filled with several lines puts the existing } on its own line', async () => {
     const { text, offset } = cursorFixture('  function f() {|}\n');
     const doc = await openDocument('typescript', text);
