@@ -4,6 +4,7 @@
  */
 import type { Forward, ForwardResult } from './forward';
 import type { Generation } from './generation';
+import type { TokenHealing } from './healing';
 import type { KvCache } from './kvcache';
 import type { CallLayout } from './mask';
 import type { SamplingParams } from './sampling';
@@ -28,6 +29,8 @@ export interface DecodeState {
   sampling: SamplingParams;
   u: UStream;
   generation: Generation;
+  /** The prompt's last word token, re-typed first (see healing.ts). */
+  healing?: TokenHealing;
   signal?: AbortSignal;
   hooks?: DecoderHooks;
 }
@@ -59,4 +62,11 @@ export function commit(
   const kept = state.generation.commitCall(committed, { ...info, ms: result.ms });
   state.sequence.push(...committed.slice(0, kept));
   if (state.cache.length > state.sequence.length) state.cache.crop(state.sequence.length);
+}
+
+/** The token-healing mask for the output after the committed tokens and `extra` (undefined: none). */
+export function healingMask(state: DecodeState, extra: readonly number[] = []): Uint8Array | undefined {
+  const { healing, generation } = state;
+  if (healing === undefined) return undefined;
+  return healing.maskAfter(extra.length === 0 ? generation.tokens : [...generation.tokens, ...extra]);
 }

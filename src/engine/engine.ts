@@ -8,6 +8,7 @@ import { decodeAr } from './ar';
 import type { DecoderHooks, DecodeState } from './decoder';
 import type { Forward } from './forward';
 import { Generation, type CallTrace, type StopReason } from './generation';
+import { TokenHealing } from './healing';
 import { KvCache } from './kvcache';
 import type { Manifest } from './manifest';
 import { loadModel, type LoadOptions } from './model';
@@ -35,6 +36,11 @@ export interface DecodeOptions {
   onText?: (textSoFar: string) => void;
   /** Usually the document URI: requests with the same key share the KV cache. */
   cacheKey?: string;
+  /**
+   * Token healing (healing.ts): a prompt ending inside a word drops that word's token and the
+   * output re-types it first; the completion is the text after it. Default true.
+   */
+  heal?: boolean;
 }
 
 export interface DecodeResult {
@@ -58,6 +64,8 @@ export interface DecodeResult {
   promptTokens: number;
   /** Prompt tokens whose KV came from the cache. */
   reusedTokens: number;
+  /** The prompt's last word, dropped from the prompt and re-typed first (not in `text`); '' when none. */
+  healed: string;
 }
 
 export type { CallTrace, StopReason };
@@ -195,7 +203,8 @@ export class Engine {
     // keystroke to the next, and a different prompt budget re-cuts the suffix-first prompt,
     // which throws the cached prefix away (bench/results/latency.md: 28% of keystrokes).
     const reserve = Math.min(Math.max(opts.maxTokens, OUTPUT_RESERVE), Math.floor(contextLength / 2));
-    const { ids } = promptTokens(prompt, (t) => this.tokenizer.encode(t), this.tokenizer.special, contextLength - Math.max(1, reserve));
+    const built = promptTokens(prompt, (t) => this.tokenizer.encode(t), this.tokenizer.special, contextLength - Math.max(1, reserve));
+    const { ids, healing } = this.heal(built.ids, prompt, opts);
 
     const slot = this.slot(opts.cacheKey ?? '');
     // Keep at least the last prompt token uncached: the first call needs a row that predicts.
@@ -206,10 +215,12 @@ export class Engine {
     let firstCallAt: number | undefined;
     const generation = new Generation(this.tokenizer.createDetokenizer(), {
       endOfText: this.tokenizer.special.endoftext,
-      maxTokens: opts.maxTokens,
+      // The re-typed word is not part of the completion, nor of its token budget.
+      maxTokens: opts.maxTokens + (ids.length < built.ids.length ? built.ids.length - ids.length : 0),
       contextLength,
       promptLength: ids.length,
       stop: opts.stop,
+      hiddenPrefix: healing?.text.length,
       onCall: (t) => {
         firstCallAt ??= performance.now();
         opts.onCall?.(t);
@@ -224,6 +235,7 @@ export class Engine {
       sampling: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP },
       u: new UStream(opts.seed),
       generation,
+      healing,
       signal: opts.signal,
       hooks,
     };
@@ -258,6 +270,19 @@ export class Engine {
       engineTimeMs: end - start - modelTimeMs,
       promptTokens: ids.length,
       reusedTokens: reused,
+      healed: healing?.text ?? '',
     };
+  }
+
+  /** The prompt without the tokens of the word it ends in, and the healing that re-types them (healing.ts). */
+  private heal(ids: number[], prompt: Prompt, opts: DecodeOptions): { ids: number[]; healing?: TokenHealing } {
+    if (opts.heal === false || opts.maxTokens === 0) return { ids };
+    // The prefix's last token: before <|fim_middle|> in a FIM prompt, else the last one.
+    const at = prompt.suffix === undefined ? ids.length - 1 : ids.length - 2;
+    const special = new Set(Object.values(this.tokenizer.special));
+    // Keep at least one prompt row: a prefix-only prompt that is one word is left alone.
+    const found = TokenHealing.of(ids, at, 1, (id) => this.tokenizer.bytesOf(id), this.manifest.architecture.vocab_size, special);
+    if (found === undefined) return { ids };
+    return { ids: [...ids.slice(0, found.start), ...ids.slice(at + 1)], healing: found.healing };
   }
 }

@@ -30,6 +30,11 @@ export interface GenerationOptions {
   stop?: (text: string) => number | undefined;
   onCall?: (trace: CallTrace) => void;
   onText?: (textSoFar: string) => void;
+  /**
+   * Characters at the start of the output that are not part of the completion (token healing
+   * re-types the prompt's last word first). `text`, `stop` and `onText` see the text after them.
+   */
+  hiddenPrefix?: number;
 }
 
 export class Generation {
@@ -83,10 +88,12 @@ export class Generation {
       else if (promptLength + this.count >= contextLength) this.stopReason = 'context';
     }
     if (this.done) text += this.detok.flush();
-    const cut = this.options.stop?.(this.detok.text);
+    const hidden = this.hidden;
+    const full = this.detok.text;
+    const cut = full.length >= hidden ? this.options.stop?.(full.slice(hidden)) : undefined;
     if (cut !== undefined) {
       this.stopReason = 'stop';
-      this.cutAt = Math.max(0, Math.min(cut, this.detok.text.length));
+      this.cutAt = hidden + Math.max(0, Math.min(cut, full.length - hidden));
     }
     const entry: CallTrace = { index: this.trace.length, committed: kept, committedText: text, acceptedDrafts: info.acceptedDrafts, rows: info.rows, ms: info.ms };
     this.trace.push(entry);
@@ -95,10 +102,14 @@ export class Generation {
     return kept.length;
   }
 
-  /** The generated text so far (cut where the stop rule said). */
+  /** The generated text so far (cut where the stop rule said), after the hidden prefix. */
   get text(): string {
     const full = this.detok.text;
-    return this.cutAt === undefined ? full : full.slice(0, this.cutAt);
+    return full.slice(Math.min(this.hidden, full.length), this.cutAt ?? full.length);
+  }
+
+  private get hidden(): number {
+    return this.options.hiddenPrefix ?? 0;
   }
 
   /** The committed tokens; after a stop-rule cut, the shortest prefix whose text covers the cut. */

@@ -9,7 +9,7 @@
  * row, which predicted T[m]) become the next call's speculations. The first call has n = 0 and
  * a single group.
  */
-import { commit, runLayout, type DecodeState } from './decoder';
+import { commit, healingMask, runLayout, type DecodeState } from './decoder';
 import { layoutCall } from './mask';
 import { branchProbabilities, proposals, rewardCurve } from './proposals';
 import { draftOf, sampleRow } from './sampling';
@@ -63,7 +63,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
     let next = -1;
     for (let j = 0; j <= n; j++) {
       const uIndex = k + j + (j >= 1 ? (hooks?.verifyUOffset ?? 0) : 0);
-      const teacher = sampleRow(result.logits, (rowOfC + j) * V, V, state.sampling, state.u.at(uIndex));
+      const teacher = sampleRow(result.logits, (rowOfC + j) * V, V, state.sampling, state.u.at(uIndex), healingMask(state, spec.slice(0, j)));
       if (j < n && spec[j] === teacher) {
         m++;
       } else {

@@ -135,7 +135,11 @@ function topPCount(prob: Float64Array, p: number, n: number, nextRanked: () => n
 
 /** CDF over `ids` (any order) with weights `w` (aligned with ids): ascending-id order, last edge 1. */
 function cdfById(ids: Int32Array, w: Float64Array): Dist {
-  const order = Array.from(ids.keys()).sort((a, b) => ids[a]! - ids[b]!);
+  // Zero-width tokens are not kept (the training side's Pick forces the edge of the last token
+  // with p > 0): a logit of -Infinity (token healing's mask) or an underflowed exp.
+  const order = Array.from(ids.keys())
+    .filter((i) => w[i]! > 0)
+    .sort((a, b) => ids[a]! - ids[b]!);
   const outIds = new Int32Array(order.length);
   const cdf = new Float64Array(order.length);
   let total = 0;
@@ -246,15 +250,23 @@ export function pick(u: number, d: Dist): number {
   return ids[lo]!;
 }
 
-/** The token the sampler commits for one logits row and auxiliary variable u. */
+/**
+ * The token the sampler commits for one logits row and auxiliary variable u; with `allowed`,
+ * only among the tokens whose entry is 1 (the rest get zero probability before top-k and top-p).
+ */
 export function sampleRow(
   logits: Float32Array,
   offset: number,
   V: number,
   params: SamplingParams,
   u: number,
+  allowed?: Uint8Array,
 ): number {
-  return pick(u, dist(logits, offset, V, params));
+  if (allowed === undefined) return pick(u, dist(logits, offset, V, params));
+  // Token healing: tokens outside the mask get -Infinity, i.e. zero probability.
+  const row = logits.slice(offset, offset + V);
+  for (let i = 0; i < V; i++) if (allowed[i] === 0) row[i] = Number.NEGATIVE_INFINITY;
+  return pick(u, dist(row, 0, V, params));
 }
 
 /**

@@ -23,6 +23,8 @@ const PROMPTS: Prompt[] = [
   { prefix: 'import os\n\n\ndef main():\n    ', suffix: '\n\nif __name__ == "__main__":\n    main()\n' },
   { prefix: 'for (let i = 0; i < n; i++) {', suffix: '}' },
   { prefix: '' },
+  // Ends inside a word: token healing masks the first outputs, in AR and PTP alike.
+  { prefix: 'const items = [1, 2, 3];\nfor (const item of ite', suffix: ') {\n}\n' },
 ];
 
 interface Case {

@@ -193,8 +193,9 @@ suite('worker with the shipped model (stdio)', () => {
   });
 
   test('ptp/generate streams partial text, then returns the final text', async () => {
-    // A new top-level function body: the model writes until the token cap (a second or two).
-    const { uri, position } = await open(w, 'import os\nimport sys\n\n\ndef main():\n[|]', 'python');
+    // A class body the shipped model writes up to generate's token cap at seed 1 and
+    // temperature 0.5 (a second or two).
+    const { uri, position } = await open(w, 'import os\nimport sys\n\n\nclass Config:\n[|]', 'python');
     const token = 'generate-1';
     const partials: string[] = [];
     const listener = w.connection.onProgress(new ProgressType<GeneratePartial>(), token, (p) => void partials.push(p.text));
@@ -202,7 +203,7 @@ suite('worker with the shipped model (stdio)', () => {
       const result = await w.connection.sendRequest(GenerateRequest, {
         textDocument: { uri },
         position,
-        decoding: { ...DECODING, seed: 1 },
+        decoding: { ...DECODING, seed: 1, temperature: 0.5 },
         partialResultToken: token,
       });
       assert.ok(partials.length >= 2, `${partials.length} partial(s)`);
