@@ -28,7 +28,10 @@ class CliError extends Error {}
 /** What --json prints for one completion (and, for --cases, with file/line/column first). */
 export interface CliResult {
   text: string;
-  tokens: number;
+  /** Ids of every generated token, the re-typed `healed` word first (decoded: healed + the text before trimming). */
+  tokens: number[];
+  /** The prompt's last word, re-typed by the first tokens (token healing); '' when none. */
+  healed: string;
   calls: number;
   tokensPerCall: number;
   msPrefill: number;
@@ -156,7 +159,8 @@ function resultOf(o: CompletionOutcome, decoder: 'ptp' | 'ar'): CliResult {
   const s = o.stats;
   return {
     text: o.text,
-    tokens: s.tokens,
+    tokens: o.result.tokens,
+    healed: o.result.healed,
     calls: s.calls,
     tokensPerCall: s.tokensPerCall,
     msPrefill: s.msPrefill,
@@ -179,9 +183,11 @@ function print(cl: CommandLine, r: CliResult, before = ''): void {
     return;
   }
   process.stdout.write(`${before}${r.text}\n`);
-  const perToken = r.tokens > 1 ? ` (${(r.msDecode / (r.tokens - 1)).toFixed(2)} ms/token)` : '';
+  const n = r.tokens.length;
+  const perToken = n > 1 ? ` (${(r.msDecode / (n - 1)).toFixed(2)} ms/token)` : '';
+  const healed = r.healed === '' ? '' : ` (the first re-type ${JSON.stringify(r.healed)})`;
   process.stderr.write(
-    `-- ${r.scope} scope, ${r.decoder} M=${r.blockSize} B=${r.budget}, seed ${r.seed}: ${r.tokens} tokens in ${r.calls} calls ` +
+    `-- ${r.scope} scope, ${r.decoder} M=${r.blockSize} B=${r.budget}, seed ${r.seed}: ${n} tokens${healed} in ${r.calls} calls ` +
       `(${r.tokensPerCall} tokens/call); prefill ${r.msPrefill} ms (${r.promptTokens} prompt tokens), decode ${r.msDecode} ms${perToken}; stop: ${r.stopReason}\n`,
   );
 }
