@@ -136,7 +136,8 @@ suite('Inline completion', () => {
       await waitFor(() => `the worker to stop the request (${JSON.stringify(api.inlineCounters())})`, () => (api.inlineCounters().cancelledInWorker > counters.cancelledInWorker ? true : undefined), 10_000);
       await waitFor('the worker to count it', () => ((api.workerStatus().report?.cancelled ?? 0) > workerCancelled ? true : undefined), 5_000);
       // Nothing was cached for it, nothing was inserted, and the status bar is not left spinning.
-      await configure({ 'completion.alternatives': 1 });
+      // The next request, at the suite's usual settings, is answered.
+      await configure({ 'completion.alternatives': 1, 'decoding.temperature': 0.2 });
       const again = await api.provideInlineCompletions(editor.document, position, true, new vscode.CancellationTokenSource().token);
       assert.equal(api.inlineCounters().cacheHits, counters.cacheHits, 'the cancelled request left a cache entry');
       assert.ok(again.length > 0, 'no completion after the cancelled one');
