@@ -73,7 +73,9 @@ export function cursorContext(doc: DocumentView, offset: number): CursorContext 
   const lineEnd = Math.max(offset, lineEndAt(text, offset));
   const tree = doc.tree;
 
-  const scanFrom = tree ? treeScanStart(tree, text, offset) : fallbackScanStart(text, offset);
+  // The tree's node may start after brackets opened earlier on the cursor's line (an ERROR node
+  // around a half-typed call): the scan always covers the whole line before the cursor.
+  const scanFrom = tree ? Math.min(treeScanStart(tree, text, offset), lineStart) : fallbackScanStart(text, offset);
   let lex = scanState(rules.lexical, text, scanFrom, offset);
   let nodeType: string | undefined;
   if (tree) {
@@ -113,7 +115,7 @@ export function cursorContext(doc: DocumentView, offset: number): CursorContext 
     lex,
     opener,
     closerInSuffix,
-    delimiterInSuffix: after.delimiterClosed,
+    delimiterInSuffix: after.delimiterClosed && !oneLineCommentLeftOpen(rules, lex, text.slice(lineStart, offset), text.slice(offset, lineEnd)),
     linePrefix: text.slice(lineStart, offset),
     lineSuffix: text.slice(offset, lineEnd),
     indent: leadingWhitespace(text.slice(lineStart, lineEnd)),
@@ -238,4 +240,12 @@ function stringMode(text: string, node: SyntaxNode, offset: number, rules: Lexic
   if (!inside) return undefined;
   const multiline = close === NO_DELIMITER || rules.tripleQuotes.includes(close) || rules.multilineQuotes.includes(close);
   return { mode: 'string', close, multiline, escapes: !rules.rawQuotes.includes(close) };
+}
+
+// A block comment opened on the cursor's line ("/** @type {Asy|") with no closer on that line
+// is one being typed: the closer the suffix scan finds further down belongs to a later
+// comment, so the completion must close this one itself.
+function oneLineCommentLeftOpen(rules: LanguageRules, lex: LexState, linePrefix: string, lineSuffix: string): boolean {
+  if (lex.mode !== 'blockComment') return false;
+  return rules.lexical.blockComments.some(([open, close]) => linePrefix.includes(open) && !lineSuffix.includes(close));
 }

@@ -130,6 +130,22 @@ suite('makeStopper: expressions and lines', () => {
     assert.equal(await cutAt('typescript', 'const s = "hel|";', 'lo world";\n'), 'lo world'.length);
   });
 
+  test('a half-typed nested call gets all its closers, even where the parse tree is broken', async () => {
+    // The cursor's line has two open ( that the tree-sitter error node around it starts after.
+    const fixture =
+      'Dropdown.prototype.toggle = function (e) {\n  var $this = $(this)\n  if (!isActive) {\n    var relatedTarget = { relatedTarget: this }\n' +
+      "    $parent.trigger(e = $.Event('show.bs.dropdown', rela|\n\n    if (e.isDefaultPrevented()) return\n\n    $this\n      .trigger('focus')\n  }\n\n  return false\n}\n";
+    assert.equal(await cutAt('javascript', fixture, 'tedTarget))\n    next()'), 'tedTarget))'.length);
+  });
+
+  test('a one-line block comment being typed is closed by the completion, not by a later comment', async () => {
+    const fixture = 'const hooks = {\n  /** @type {Asy|\n  a: 1,\n  /** @type {number} */\n  b: 2,\n};\n';
+    const g = 'ncHook<[]>} */\n  c: 3,';
+    assert.equal(await cutAt('typescript', fixture, g), g.indexOf('\n'));
+    // A closer already on the cursor's line still ends it.
+    assert.equal(await cutAt('typescript', 'const a = 1; /** note | */\n', 'here */\n'), 'here '.length);
+  });
+
   test('inside a line comment, the completion stops at the end of the line', async () => {
     const g = 'the total of all items\nconst t = 0;\n';
     assert.equal(await cutAt('python', '# compute |', g), g.indexOf('\n'));
