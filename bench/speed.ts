@@ -3,6 +3,7 @@
  *
  *   npm run bench                      (= node --import tsx bench/speed.ts)
  *   npm run bench -- --reps 1 --prompts 4 --curve-reps 3     (a quick look, ~1 min)
+ *   npm run bench -- --threads 2 --out speed-threads2            (onnxruntime threads; results under another name)
  *
  * 1. The latency-versus-rows curve: one model call with 1..128 rows at past lengths
  *    0/128/256/319 (rows = 1 token row + draft rows, as a PTP call has; and, for comparison,
@@ -36,6 +37,10 @@ const opt = args();
 const REPS = Number(opt.get('reps') ?? 3);
 const PROMPTS = Number(opt.get('prompts') ?? 8);
 const CURVE_REPS = Number(opt.get('curve-reps') ?? 9);
+/** onnxruntime intra-op threads (default: the engine's, half the cores). */
+const THREADS = opt.has('threads') ? Number(opt.get('threads')) : undefined;
+/** Results name under bench/results; only the default run writes the policy's latency curve. */
+const OUT = opt.get('out') ?? 'speed';
 const MAX_TOKENS = 64;
 const SAMPLING = { temperature: 0.2, topK: 50, topP: 0.95 };
 
@@ -218,8 +223,8 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
 }
 
 (async () => {
-  const engine = await Engine.load(MODEL_DIR);
-  const info = runInfo(engine.manifest.onnx.sha256);
+  const engine = await Engine.load(MODEL_DIR, THREADS === undefined ? {} : { threads: THREADS });
+  const info = runInfo(engine.manifest.onnx.sha256, THREADS);
   log(`speed: ${info.command}; load ${info.load[0]!.uptime}`);
   // Every k-th prompt, so a smaller set still spans the languages.
   const pool = readCases('speed-prompts.jsonl');
@@ -341,8 +346,10 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
     rawMediansByPast: rawByPast,
     run: info,
   };
-  writeFileSync(CURVE_FILE, `${JSON.stringify(curveFile, null, 1)}\n`);
-  log(`wrote ${CURVE_FILE}`);
+  if (OUT === 'speed') {
+    writeFileSync(CURVE_FILE, `${JSON.stringify(curveFile, null, 1)}\n`);
+    log(`wrote ${CURVE_FILE}`);
+  }
 
   const curveRows = ROWS.map((rows) => [
     String(rows),
@@ -406,7 +413,7 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
     '',
     ...table(['rows', ...PASTS.map((p) => `P=${p}`), 'token rows, P=256'], curveRows),
   ];
-  writeResults('speed', { run: info, settings: { reps: REPS, prompts: prompts.length, maxTokens: MAX_TOKENS, ...SAMPLING }, summary, policyChoices, mismatches, acceptance, curve: curveFile, runs: runs.map((r) => ({ ...r, tokens: r.tokens.length })) }, md);
+  writeResults(OUT, { run: info, settings: { reps: REPS, prompts: prompts.length, maxTokens: MAX_TOKENS, ...SAMPLING }, summary, policyChoices, mismatches, acceptance, curve: curveFile, runs: runs.map((r) => ({ ...r, tokens: r.tokens.length })) }, md);
   store.dispose();
   await engine.dispose();
 })().catch((error: unknown) => {

@@ -70,7 +70,12 @@ export function commandLine(): string {
   return ['node', ...process.execArgv, file, ...process.argv.slice(2)].join(' ');
 }
 
-export function runInfo(modelSha256: string): RunInfo {
+/** ORT intra-op threads: the engine's default (half the cores, 1 to 4) unless a bench sets them. */
+export function defaultOrtThreads(): number {
+  return Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
+}
+
+export function runInfo(modelSha256: string, ortThreads = defaultOrtThreads()): RunInfo {
   const ort = JSON.parse(readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version: string };
   return {
     command: commandLine(),
@@ -79,7 +84,7 @@ export function runInfo(modelSha256: string): RunInfo {
     cpuModel: cpuModel(),
     node: process.version,
     onnxruntime: ort.version,
-    ortThreads: Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2))),
+    ortThreads,
     gitCommit: git(['rev-parse', '--short', 'HEAD']),
     model: 'models/ptp-code-10m',
     modelSha256,
