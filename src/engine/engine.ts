@@ -12,6 +12,7 @@ import { TokenHealing } from './healing';
 import { KvCache } from './kvcache';
 import type { Manifest } from './manifest';
 import { loadModel, type LoadOptions } from './model';
+import { layoutCall } from './mask';
 import { promptTokens, type Prompt } from './prompt';
 import { decodePtp } from './ptp';
 import type { CallTiming } from './runner';
@@ -195,9 +196,37 @@ export class Engine {
     return slot;
   }
 
-  private async run(prompt: Prompt, opts: DecodeOptions, hooks: DecoderHooks | undefined): Promise<DecodeResult> {
-    const start = performance.now();
-    const { M, B } = checkOptions(opts);
+  /**
+   * Runs a prompt's tokens through the model into the cache under `cacheKey`, generating
+   * nothing, so that a `complete` with the same prompt and options (or one that extends it, as
+   * typing does) starts from a warm cache. Queued like `complete`.
+   */
+  prefill(prompt: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'cacheKey' | 'heal' | 'signal'>): Promise<{ promptTokens: number; prefilled: number }> {
+    if (this.disposed) return Promise.reject(new Error('Engine.prefill: the engine was disposed'));
+    const run = this.queue.then(async () => {
+      if (opts.signal?.aborted) return { promptTokens: 0, prefilled: 0 };
+      const { ids, slot, reused } = this.prepare(prompt, opts);
+      // The last prompt token stays uncached, as in `complete`: its row is the first call's.
+      const tokens = ids.slice(reused, ids.length - 1);
+      if (tokens.length === 0) return { promptTokens: ids.length, prefilled: 0 };
+      const layout = layoutCall({ pastLen: reused, tokens, contextRows: tokens.length, groups: [], firstOutputIndex: 0, u: () => 0 });
+      try {
+        const result = await this.forward.run({ ...layout, past: slot.cache.view() });
+        slot.cache.append(result.newKeys, result.newValues, tokens.length);
+      } catch (error) {
+        slot.cache.crop(0);
+        slot.tokens = [];
+        throw error;
+      }
+      slot.tokens = ids.slice(0, ids.length - 1);
+      return { promptTokens: ids.length, prefilled: tokens.length };
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The prompt's token ids (truncated, healed) and its cache slot, cropped to the common prefix. */
+  private prepare(prompt: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'cacheKey' | 'heal'>) {
     const contextLength = this.manifest.context_length;
     // Room kept for the output. Not the request's own cap: that changes with the scope from one
     // keystroke to the next, and a different prompt budget re-cuts the suffix-first prompt,
@@ -205,12 +234,19 @@ export class Engine {
     const reserve = Math.min(Math.max(opts.maxTokens, OUTPUT_RESERVE), Math.floor(contextLength / 2));
     const built = promptTokens(prompt, (t) => this.tokenizer.encode(t), this.tokenizer.special, contextLength - Math.max(1, reserve));
     const { ids, healing } = this.heal(built.ids, prompt, opts);
-
     const slot = this.slot(opts.cacheKey ?? '');
     // Keep at least the last prompt token uncached: the first call needs a row that predicts.
     const reused = Math.min(commonPrefix(slot.tokens, ids), ids.length - 1);
     slot.cache.crop(reused);
     slot.tokens.length = reused;
+    return { built, ids, healing, slot, reused };
+  }
+
+  private async run(prompt: Prompt, opts: DecodeOptions, hooks: DecoderHooks | undefined): Promise<DecodeResult> {
+    const start = performance.now();
+    const { M, B } = checkOptions(opts);
+    const contextLength = this.manifest.context_length;
+    const { built, ids, healing, slot, reused } = this.prepare(prompt, opts);
 
     let firstCallAt: number | undefined;
     const generation = new Generation(this.tokenizer.createDetokenizer(), {
@@ -275,7 +311,7 @@ export class Engine {
   }
 
   /** The prompt without the tokens of the word it ends in, and the healing that re-types them (healing.ts). */
-  private heal(ids: number[], prompt: Prompt, opts: DecodeOptions): { ids: number[]; healing?: TokenHealing } {
+  private heal(ids: number[], prompt: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'heal'>): { ids: number[]; healing?: TokenHealing } {
     if (opts.heal === false || opts.maxTokens === 0) return { ids };
     // The prefix's last token: before <|fim_middle|> in a FIM prompt, else the last one.
     const at = prompt.suffix === undefined ? ids.length - 1 : ids.length - 2;

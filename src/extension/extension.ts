@@ -18,6 +18,7 @@ import * as vscode from 'vscode';
 import type { StatusResult, TraceResult } from '../protocol';
 import { Activity } from './activity';
 import { Commands } from './commandIds';
+import { CursorWarmer } from './cursorWarmer';
 import type { GenerateArgs, GenerateOutcome } from './generateCode';
 import { CodeGenerator } from './generateCode';
 import type { InlineCounters, InlineOutcome } from './inlineCompletionProvider';
@@ -69,7 +70,8 @@ function wireUp(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, 
   const generator = new CodeGenerator(worker, settings, activity, provider.busyDocuments, log);
   const statusBar = new StatusBar(worker, settings, activity, snooze);
   const traceView = new TraceView(context.extensionUri, worker);
-  context.subscriptions.push(log, settings, activity, worker, provider, generator, statusBar, traceView);
+  const warmer = new CursorWarmer(worker, settings, provider.busyDocuments);
+  context.subscriptions.push(log, settings, activity, worker, provider, generator, statusBar, traceView, warmer);
 
   context.subscriptions.push(
     vscode.languages.registerInlineCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }], provider),

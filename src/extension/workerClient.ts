@@ -35,7 +35,7 @@ import type {
   StatusResult,
   TraceResult,
 } from '../protocol';
-import { GenerateRequest, StatusChangedNotification, StatusRequest, TraceRequest } from '../protocol';
+import { GenerateRequest, StatusChangedNotification, StatusRequest, TraceRequest, WarmNotification } from '../protocol';
 import type { PtpSettings } from './parseSettings';
 
 /** What the status bar shows about the worker. */
@@ -162,6 +162,18 @@ export class WorkerClient implements vscode.Disposable {
     void this.client
       .sendNotification(DidChangeConfigurationNotification.type, { settings: this.initializationOptions() })
       .catch((e: unknown) => this.log.warn(`Sending settings: ${String(e)}`));
+  }
+
+  /** Asks the worker to warm its prompt cache for a completion here (see cursorWarmer.ts). */
+  warm(document: vscode.TextDocument, position: vscode.Position): void {
+    const client = this.client;
+    if (!this.isReady || client === undefined) return;
+    void client
+      .sendNotification(WarmNotification, {
+        textDocument: { uri: client.code2ProtocolConverter.asUri(document.uri) },
+        position: { line: position.line, character: position.character },
+      })
+      .catch((e: unknown) => this.log.debug(`ptp/warm: ${String(e)}`));
   }
 
   async inlineCompletion(

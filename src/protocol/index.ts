@@ -79,6 +79,9 @@ export interface CompletionStats {
   msDecode: number;
   msTotal: number;
   stopReason: string;
+  /** Prompt tokens, and how many of them came from the cache (typing, or a ptp/warm). */
+  promptTokens: number;
+  reusedTokens: number;
 }
 
 // ---- ptp/generate --------------------------------------------------------------------------
@@ -139,6 +142,20 @@ export interface StatusResult {
 export const StatusRequest = new RequestType0<StatusResult, void>('ptp/status');
 /** Sent when the state changes, and (coalesced to one per 250 ms) after requests finish. */
 export const StatusChangedNotification = new NotificationType<StatusResult>('ptp/statusChanged');
+
+// ---- ptp/warm -------------------------------------------------------------------------------
+
+/**
+ * The cursor came to rest here (the person clicked or moved, and did not type): when the model
+ * is idle, the worker runs the prompt for a completion at this position into its cache, so the
+ * first keystroke there does not wait for the ~300-token prefill. No answer.
+ */
+export interface WarmParams {
+  textDocument: { uri: string };
+  position: { line: number; character: number };
+}
+
+export const WarmNotification = new NotificationType<WarmParams>('ptp/warm');
 
 // ---- ptp/trace ------------------------------------------------------------------------------
 

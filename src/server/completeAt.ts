@@ -110,7 +110,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
   const prompt = built.prompt;
 
   const info = scopeInfo(env, view, at, options);
-  const typed = new TypedWhitespace(/[ \t]+$/.exec(prompt.prefix)?.[0] ?? '');
+  const typed = typedWhitespace(prompt);
   const stopper = makeStopper(view, at, info);
   const stop = (raw: string): number | undefined => {
     const after = typed.after(raw);
@@ -122,7 +122,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
   const onText = options.onText;
   const streamed = new CompleteLines(onText);
   const result = await engine.complete(
-    { prefix: prompt.prefix.slice(0, prompt.prefix.length - typed.ws.length), ...(prompt.suffix !== '' ? { suffix: prompt.suffix } : {}) },
+    modelPrompt(prompt, typed),
     {
       decoder: decoding.decoder,
       seed: decoding.seed,
@@ -155,8 +155,38 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
     msDecode: round(result.msDecode, 1),
     msTotal: round(performance.now() - start, 1),
     stopReason: result.stopReason,
+    promptTokens: result.promptTokens,
+    reusedTokens: result.reusedTokens,
   };
   return { kind: 'done', text, rawText: result.text, stats, calls: traceCalls(engine, result.trace), promptPreview: preview(prompt), info, result };
+}
+
+/**
+ * Warms the engine's cache for a completion at `offset` with these options: the same prompt
+ * `completeAt` would send, run through the model without generating. The worker does this
+ * where the cursor comes to rest, so the first keystroke there reuses the cache instead of
+ * prefilling ~300 prompt tokens. Returns the prompt tokens run, or undefined when there is no
+ * prompt here.
+ */
+export async function warmAt(env: CompletionEnv, doc: DocumentView, offset: number, options: CompleteAtOptions): Promise<number | undefined> {
+  const built = buildPrompt(doc.text, offset);
+  if (built.prompt === null) return undefined;
+  const info = scopeInfo(env, doc, offset, options);
+  const warm = await env.engine.prefill(modelPrompt(built.prompt, typedWhitespace(built.prompt)), {
+    maxTokens: info.maxTokens,
+    cacheKey: options.cacheKey,
+    signal: options.signal,
+  });
+  return warm.prefilled;
+}
+
+function typedWhitespace(prompt: FimPrompt): TypedWhitespace {
+  return new TypedWhitespace(/[ \t]+$/.exec(prompt.prefix)?.[0] ?? '');
+}
+
+/** What the engine is asked to continue: the prefix without the typed whitespace, and the suffix. */
+function modelPrompt(prompt: FimPrompt, typed: TypedWhitespace): { prefix: string; suffix?: string } {
+  return { prefix: prompt.prefix.slice(0, prompt.prefix.length - typed.ws.length), ...(prompt.suffix !== '' ? { suffix: prompt.suffix } : {}) };
 }
 
 /**

@@ -33,9 +33,9 @@ import type {
   TraceResult,
   WorkerSettings,
 } from '../protocol/index';
-import { ErrorCodes, GenerateRequest, StatusChangedNotification, StatusRequest, TraceRequest } from '../protocol/index';
+import { ErrorCodes, GenerateRequest, StatusChangedNotification, StatusRequest, TraceRequest, WarmNotification } from '../protocol/index';
 import type { CompletionOutcome } from './completeAt';
-import { GENERATE_MAX_TOKENS, completeAt } from './completeAt';
+import { GENERATE_MAX_TOKENS, completeAt, warmAt } from './completeAt';
 import { EngineQueue } from './engineQueue';
 import { createLogger } from './logger';
 import type { LoadedModel } from './modelHost';
@@ -296,6 +296,33 @@ export function startServer(connection: Connection, scriptDir: string): void {
     } finally {
       finish(request, served);
     }
+  });
+
+  connection.onNotification(WarmNotification, (params) => {
+    const uri = params.textDocument.uri;
+    const model = host.model;
+    const doc = docs.get(uri);
+    // Only into an idle model: a warm-up never delays a request.
+    if (host.state !== 'ready' || model === undefined || doc === undefined || turns.depth > 0) return;
+    const offset = docs.insertionOffset(uri, params.position);
+    if (offset === undefined) return;
+    const version = doc.version;
+    const never = new AbortController();
+    void turns
+      .run(never.signal, async () => {
+        if (!docs.isCurrent(uri, doc, version)) return;
+        const decoding = resolveDecoding(undefined, settings.decoding, model.engine.manifest);
+        const started = performance.now();
+        const prefilled = await warmAt(model, doc, offset, {
+          decoding: decodingFor(decoding, 0, 0),
+          mode: 'inline',
+          maxTokens: perScopeCap(decoding.maxTokens),
+          cacheKey: uri,
+          requestId: 'warm',
+        });
+        if (prefilled) log.debug(`[warm] ${uri}:${params.position.line + 1}:${params.position.character + 1}: ${prefilled} prompt tokens in ${(performance.now() - started).toFixed(1)} ms`);
+      })
+      .catch((e: unknown) => log.warn(`[warm] ${uri}: ${message(e)}`));
   });
 
   connection.onRequest(StatusRequest, status);

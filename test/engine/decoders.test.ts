@@ -84,6 +84,21 @@ suite('decoders on the reference model', () => {
     assert.equal(before.stopReason, 'cancelled');
   });
 
+  test('prefill warms the cache: the next request runs only its last prompt row, with the same result', async () => {
+    const { engine, model } = referenceEngine();
+    const prompt = { prefix: 'def the(x):\n    return x', suffix: '\n\nprint(the(1))\n' };
+    const opts = { ...base, cacheKey: 'file:///a.py' };
+    const warm = await engine.prefill(prompt, opts);
+    assert.ok(warm.prefilled > 5 && warm.prefilled === warm.promptTokens - 1, JSON.stringify(warm));
+    assert.equal((await engine.prefill(prompt, opts)).prefilled, 0, 'a second prefill finds it cached');
+    model.calls.length = 0;
+    const after = await engine.complete(prompt, opts);
+    assert.equal(after.reusedTokens, after.promptTokens - 1);
+    assert.equal(model.calls[0]!.past, after.promptTokens - 1);
+    const cold = await referenceEngine().engine.complete(prompt, opts);
+    assert.deepEqual(after.tokens, cold.tokens);
+  });
+
   test('a new prompt reuses the cached common prefix and prefills only the rest', async () => {
     const { engine, model } = referenceEngine();
     const opts = { ...base, cacheKey: 'file:///a.py' };

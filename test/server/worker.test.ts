@@ -17,7 +17,7 @@ import {
   type InlineCompletionParams,
 } from 'vscode-languageserver-protocol/node';
 import type { CompletionStats, DecodingSettings, GeneratePartial, InlineCompletionExtras } from '../../src/protocol/index';
-import { ErrorCodes, GenerateRequest, StatusRequest, TraceRequest } from '../../src/protocol/index';
+import { ErrorCodes, GenerateRequest, StatusRequest, TraceRequest, WarmNotification } from '../../src/protocol/index';
 import { DEFAULT_MODEL, TEST_SETTINGS, startWorker, withCursor, type Worker } from './workerClient';
 
 const DECODING: DecodingSettings = { decoder: 'ptp', blockSize: 'auto', seed: 1, temperature: 0.2, topK: 50, topP: 0.95, maxTokens: 64 };
@@ -104,6 +104,24 @@ suite('worker with the shipped model (stdio)', () => {
     for (const item of items) assert.equal(typeof statsOf(item).seed, 'number');
     const last = (await w.connection.sendRequest(StatusRequest)).last!;
     assert.equal(last.scope, 'line');
+  });
+
+  test('ptp/warm where the cursor rests: the first completion there finds its prompt cached', async () => {
+    const cold = await open(w, LONG);
+    const coldStats = statsOf((await inline(w, cold.uri, cold.position, {}))[0]!);
+    assert.ok(coldStats.reusedTokens < coldStats.promptTokens / 2, `cold: ${coldStats.reusedTokens} of ${coldStats.promptTokens} cached`);
+
+    const warm = await open(w, LONG);
+    await w.connection.sendNotification(WarmNotification, { textDocument: { uri: warm.uri }, position: warm.position });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const items = await inline(w, warm.uri, warm.position, {});
+    const stats = statsOf(items[0]!);
+    assert.equal(stats.reusedTokens, stats.promptTokens - 1, 'all but the last prompt token came from the warm-up');
+    assert.ok(stats.msPrefill < coldStats.msPrefill, `first call ${stats.msPrefill} ms warm, ${coldStats.msPrefill} ms cold`);
+    // The same completion as without the warm-up.
+    const insert = (i: InlineCompletionItem) => (typeof i.insertText === 'string' ? i.insertText : i.insertText.value);
+    const again = await inline(w, cold.uri, cold.position, {});
+    assert.equal(insert(items[0]!), insert(again[0]!));
   });
 
   test('alternatives decode with consecutive seeds and are distinct', async () => {

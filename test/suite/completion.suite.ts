@@ -115,6 +115,20 @@ suite('Inline completion', () => {
     assert.ok(items.length > 0, 'no completion after turning python back on');
   });
 
+  test('where the cursor comes to rest, the first completion there finds its prompt cached', async () => {
+    const api = await ptp();
+    api.clearCache();
+    const editor = await openAt('typescript', TS_MEDIAN);
+    const requests = api.inlineCounters().requests;
+    // The cursor rests: the extension sends ptp/warm, the worker runs the prompt into its cache.
+    await sleep(1500);
+    assert.equal(api.inlineCounters().requests, requests, 'no completion was requested while the cursor rested');
+    const items = await api.provideInlineCompletions(editor.document, editor.selection.active, false, new vscode.CancellationTokenSource().token);
+    assert.ok(items.length > 0, 'a completion');
+    const [last] = (await trace(api, 1)).requests;
+    assert.equal(last!.stats.reusedTokens, last!.stats.promptTokens - 1, `${last!.stats.reusedTokens} of ${last!.stats.promptTokens} prompt tokens were cached`);
+  });
+
   test('a cancelled request is cancelled in the worker too and leaves nothing behind', async () => {
     const api = await ptp();
     // Eight alternatives at temperature 1: a request that takes a while in the worker.
