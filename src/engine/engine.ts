@@ -38,8 +38,8 @@ export interface DecodeOptions {
   /** Usually the document URI: requests with the same key share the KV cache. */
   cacheKey?: string;
   /**
-   * Token healing (healing.ts): a prompt ending inside a word drops that word's token and the
-   * output re-types it first; the completion is the text after it. Default true.
+   * Token healing (healing.ts): a prompt ending inside a word drops that word's tokens and the
+   * output re-types them first; the completion is the text after them. Default true.
    */
   heal?: boolean;
 }

@@ -25,7 +25,7 @@ export class TokenHealing {
   private readonly masks = new Map<number, Uint8Array>();
 
   private constructor(
-    /** The text of the dropped prompt token, which the output re-types first. */
+    /** The text of the dropped prompt tokens, which the output re-types first. */
     readonly text: string,
     private readonly bytes: Uint8Array,
     private readonly bytesOf: (id: number) => Uint8Array,
@@ -35,7 +35,7 @@ export class TokenHealing {
 
   /**
    * Healing for a prompt whose last prefix token is `ids[at]`: the word tokens `ids[start..at]`
-   * to drop, or undefined when `ids[at]` is not part of a word. `start` stays above `minStart`.
+   * to drop, or undefined when `ids[at]` is not part of a word. `start` is never below `minStart`.
    */
   static of(
     ids: readonly number[],
