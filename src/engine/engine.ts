@@ -38,8 +38,9 @@ export interface DecodeOptions {
   /** Usually the document URI: requests with the same key share the KV cache. */
   cacheKey?: string;
   /**
-   * Token healing (healing.ts): a prompt ending inside a word drops that word's tokens and the
-   * output re-types them first; the completion is the text after them. Default true.
+   * Token healing (healing.ts): the prompt drops its last token (and the rest of the word it
+   * ends in) and the output re-types them first; the completion is the text after them.
+   * Default true.
    */
   heal?: boolean;
 }
@@ -65,7 +66,7 @@ export interface DecodeResult {
   promptTokens: number;
   /** Prompt tokens whose KV came from the cache. */
   reusedTokens: number;
-  /** The prompt's last word, dropped from the prompt and re-typed first (not in `text`); '' when none. */
+  /** The prompt's last token or word, dropped from the prompt and re-typed first (not in `text`); '' when none. */
   healed: string;
 }
 
@@ -310,7 +311,7 @@ export class Engine {
     };
   }
 
-  /** The prompt without the tokens of the word it ends in, and the healing that re-types them (healing.ts). */
+  /** The prompt without its last token (or word), and the healing that re-types it (healing.ts). */
   private heal(ids: number[], prompt: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'heal'>): { ids: number[]; healing?: TokenHealing } {
     if (opts.heal === false || opts.maxTokens === 0) return { ids };
     // The prefix's last token: before <|fim_middle|> in a FIM prompt, else the last one.

@@ -3,8 +3,10 @@
  * the cursor in `readFileS|` leaves `readFileS` split as `read` `File` `S`, where the training
  * text had `read` `File` `Sync`, so the model continues after `S` as if a word had ended.
  *
- * The prompt therefore drops the tokens of the word it ends in (letters, digits, `_`, `$`,
- * with the space or tab before it; at most MAX_TOKENS tokens), and the first output tokens are
+ * The prompt therefore drops its last token (any ASCII token: a word piece, punctuation such as
+ * `=` where the text goes on `=>`, a line break before indentation) and, when that token is
+ * inside a word, the word's earlier tokens too (letters, digits, `_`, `$`, with the space or
+ * tab before them; at most MAX_TOKENS tokens). The first output tokens are
  * sampled only among tokens that re-type that text: a token whose bytes start with what is
  * still to re-type, or one that is a non-empty start of it (the rest then comes from the next
  * token). The re-typed text is not part of the completion. AR and PTP apply the same mask at
@@ -17,6 +19,8 @@
 /** A token inside a word, and one that may start it. */
 const WORD = /^[A-Za-z0-9_$]+$/;
 const WORD_START = /^[ \t]?[A-Za-z0-9_$]+$/;
+/** The last token is healed whatever it is, if ASCII: a word, punctuation (`=` before `=>`), a line break before indentation. */
+const HEALABLE = /^[\t\n\r\x20-\x7e]+$/;
 /** Most prompt tokens re-typed (each costs the output one token). */
 const MAX_TOKENS = 3;
 
@@ -49,7 +53,7 @@ export class TokenHealing {
       const id = ids[i];
       return id === undefined || special.has(id) ? '' : String.fromCharCode(...bytesOf(id));
     };
-    if (at < minStart || !WORD_START.test(text(at))) return undefined;
+    if (at < minStart || !HEALABLE.test(text(at))) return undefined;
     let start = at;
     while (start > minStart && at - start + 1 < MAX_TOKENS && WORD.test(text(start)) && WORD_START.test(text(start - 1))) start--;
     const healed = Array.from({ length: at - start + 1 }, (_, j) => text(start + j)).join('');

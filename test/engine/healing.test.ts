@@ -42,11 +42,17 @@ suite('token healing on the shipped model', () => {
     });
   }
 
-  test('a prompt that does not end inside a word is left alone', async () => {
-    for (const prefix of ['const x = ', 'foo(', 'x = 1\n', 'return a.b;']) {
+  test('punctuation and line breaks are healed too; a non-ASCII last token is left alone', async () => {
+    for (const prefix of ['const add = (a, b) =', 'foo(', 'x = 1\n', 'return a.b;']) {
       const r = await engine.complete({ prefix, suffix: '\n' }, greedy);
-      assert.equal(r.healed, '', JSON.stringify(prefix));
+      assert.notEqual(r.healed, '', JSON.stringify(prefix));
+      assert.ok(prefix.endsWith(r.healed), `${JSON.stringify(prefix)} healed ${JSON.stringify(r.healed)}`);
+      assert.equal(engine.decode(r.tokens), r.healed + r.text);
     }
+    const arrow = await engine.complete({ prefix: 'const add = (a, b) =', suffix: '\n' }, greedy);
+    assert.ok(arrow.text.startsWith('>'), `after "=": ${JSON.stringify(arrow.text)}`);
+    const accented = await engine.complete({ prefix: 'const s = "é', suffix: '\n' }, greedy);
+    assert.equal(accented.healed, '');
   });
 
   test('healing does not eat the token budget', async () => {
