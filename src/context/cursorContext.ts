@@ -43,6 +43,12 @@ export interface CursorContext {
   readonly closerInSuffix: boolean;
   /** Cursor in a string or block comment that is closed after the cursor. */
   readonly delimiterInSuffix: boolean;
+  /**
+   * The lines after the cursor's line are a body waiting for a header: the next non-blank line
+   * is indented deeper than the cursor's line, and a later one at the cursor line's indentation
+   * starts with a closing bracket (`if (a|` above `    x();` and `}`).
+   */
+  readonly bodyFollows: boolean;
   /** Text of the cursor's line before the cursor. */
   readonly linePrefix: string;
   /** Text of the cursor's line after the cursor (no line break). */
@@ -56,6 +62,8 @@ export interface CursorContext {
 /** How far back the bracket scan looks, and how far ahead the closer search looks. */
 const SCAN_WINDOW = 64 * 1024;
 const SUFFIX_WINDOW = 64 * 1024;
+/** Lines after the cursor's line that bodyFollows reads. */
+const BODY_LOOK = 200;
 
 const STRING_NODE =
   /^(string|template_string|string_literal|raw_string_literal|interpreted_string_literal|rune_literal|char_literal|character_literal|verbatim_string_literal|interpolated_string_expression|string_value|encapsed_string|raw_string|ansi_c_string|heredoc_body|heredoc|nowdoc|text_block|regex|regex_literal)$/;
@@ -116,6 +124,7 @@ export function cursorContext(doc: DocumentView, offset: number): CursorContext 
     opener,
     closerInSuffix,
     delimiterInSuffix: after.delimiterClosed && !oneLineCommentLeftOpen(rules, lex, text.slice(lineStart, offset), text.slice(offset, lineEnd)),
+    bodyFollows: bodyFollows(text, lineStart, lineEnd),
     linePrefix: text.slice(lineStart, offset),
     lineSuffix: text.slice(offset, lineEnd),
     indent: leadingWhitespace(text.slice(lineStart, lineEnd)),
@@ -248,4 +257,19 @@ function stringMode(text: string, node: SyntaxNode, offset: number, rules: Lexic
 function oneLineCommentLeftOpen(rules: LanguageRules, lex: LexState, linePrefix: string, lineSuffix: string): boolean {
   if (lex.mode !== 'blockComment') return false;
   return rules.lexical.blockComments.some(([open, close]) => linePrefix.includes(open) && !lineSuffix.includes(close));
+}
+
+/** See CursorContext.bodyFollows; looks at most BODY_LOOK lines ahead. */
+function bodyFollows(text: string, lineStart: number, lineEnd: number): boolean {
+  const indent = indentWidth(leadingWhitespace(text.slice(lineStart, lineEnd)));
+  const lines = text.slice(lineEnd + 1, lineEnd + 1 + SUFFIX_WINDOW).split('\n', BODY_LOOK);
+  const first = lines.findIndex((l) => !isBlank(l));
+  if (first < 0 || indentWidth(leadingWhitespace(lines[first]!)) <= indent) return false;
+  for (const l of lines.slice(first + 1)) {
+    if (isBlank(l)) continue;
+    const w = indentWidth(leadingWhitespace(l));
+    if (w < indent) return false;
+    if (w === indent) return /^[)\]}]/.test(l.trimStart());
+  }
+  return false;
 }

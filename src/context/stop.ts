@@ -194,7 +194,8 @@ class ScopeStopper {
   }
 
   private onNewline(text: string, at: number): number | undefined {
-    if (this.closedAt !== undefined) return /[([{]/.test(text.slice(this.closedAt, at)) ? this.closedAt : at;
+    // The rest of the line may open a block only when the document already holds its body.
+    if (this.closedAt !== undefined) return /[([{]/.test(text.slice(this.closedAt, at)) && !this.info.cursor.bodyFollows ? this.closedAt : at;
     const content = !isBlank(text.slice(this.lineBegin, at));
     this.lineBegin = at + 1;
     if (content) {

@@ -102,6 +102,11 @@ suite('makeStopper: expressions and lines', () => {
     assert.equal(await cutAt('typescript', 'if (isArray(|', 'arg)) {\n  x();\n}'), 5);
   });
 
+  test('a closed condition keeps its { when the document already has the body', async () => {
+    const fixture = 'function f(arg) {\n  if (Array.isArray(|\n    return arg;\n  }\n  return [arg];\n}\n';
+    assert.equal(await cutAt('javascript', fixture, 'arg)) {\n    x();'), 'arg)) {'.length);
+  });
+
   test('with text right of the cursor the closer alone ends it', async () => {
     assert.equal(await cutAt('typescript', 'foo(a, | // note', 'b, c);\nbar()'), 5);
   });
