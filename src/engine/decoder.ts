@@ -29,7 +29,7 @@ export interface DecodeState {
   sampling: SamplingParams;
   u: UStream;
   generation: Generation;
-  /** The prompt's last word token, re-typed first (see healing.ts). */
+  /** The prompt's last token or word, re-typed first (see healing.ts). */
   healing?: TokenHealing;
   signal?: AbortSignal;
   hooks?: DecoderHooks;
@@ -64,9 +64,10 @@ export function commit(
   if (state.cache.length > state.sequence.length) state.cache.crop(state.sequence.length);
 }
 
-/** The token-healing mask for the output after the committed tokens and `extra` (undefined: none). */
-export function healingMask(state: DecodeState, extra: readonly number[] = []): Uint8Array | undefined {
-  const { healing, generation } = state;
-  if (healing === undefined) return undefined;
-  return healing.maskAfter(extra.length === 0 ? generation.tokens : [...generation.tokens, ...extra]);
+/**
+ * The token-healing mask for the output after the committed tokens and the first `extraCount`
+ * of `extra` (the speculations verified so far); undefined: no constraint.
+ */
+export function healingMask(state: DecodeState, extra: readonly number[] = [], extraCount = 0): Uint8Array | undefined {
+  return state.healing?.maskAfter(state.generation.tokens, extra, extraCount);
 }

@@ -253,7 +253,7 @@ export class Engine {
     const generation = new Generation(this.tokenizer.createDetokenizer(), {
       endOfText: this.tokenizer.special.endoftext,
       // The re-typed word is not part of the completion, nor of its token budget.
-      maxTokens: opts.maxTokens + (ids.length < built.ids.length ? built.ids.length - ids.length : 0),
+      maxTokens: opts.maxTokens + built.ids.length - ids.length,
       contextLength,
       promptLength: ids.length,
       stop: opts.stop,

@@ -61,19 +61,22 @@ export class TokenHealing {
     return { start, healing: new TokenHealing(healed, bytes, bytesOf, vocabSize, special) };
   }
 
-  /** Bytes of the healed text re-typed by `output` (the output tokens so far), at most all of them. */
-  covered(output: readonly number[]): number {
+  /**
+   * Bytes of the healed text re-typed by the output so far (`output`, then the first `extraCount`
+   * of `extra`), at most all of them. Reads only the first few tokens: healing ends early.
+   */
+  covered(output: readonly number[], extra: readonly number[] = [], extraCount = 0): number {
     let c = 0;
-    for (const id of output) {
-      if (c >= this.bytes.length) break;
+    for (let i = 0; i < output.length + extraCount && c < this.bytes.length; i++) {
+      const id = i < output.length ? output[i]! : extra[i - output.length]!;
       c = Math.min(this.bytes.length, c + this.bytesOf(id).length);
     }
     return c;
   }
 
-  /** Tokens allowed as the next output after `output`; undefined once the healed text is re-typed. */
-  maskAfter(output: readonly number[]): Uint8Array | undefined {
-    const c = this.covered(output);
+  /** Tokens allowed as the next output (after the same output as `covered`); undefined once the healed text is re-typed. */
+  maskAfter(output: readonly number[], extra: readonly number[] = [], extraCount = 0): Uint8Array | undefined {
+    const c = this.covered(output, extra, extraCount);
     if (c >= this.bytes.length) return undefined;
     let mask = this.masks.get(c);
     if (mask === undefined) {

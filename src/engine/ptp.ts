@@ -63,7 +63,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
     let next = -1;
     for (let j = 0; j <= n; j++) {
       const uIndex = k + j + (j >= 1 ? (hooks?.verifyUOffset ?? 0) : 0);
-      const teacher = sampleRow(result.logits, (rowOfC + j) * V, V, state.sampling, state.u.at(uIndex), healingMask(state, spec.slice(0, j)));
+      const teacher = sampleRow(result.logits, (rowOfC + j) * V, V, state.sampling, state.u.at(uIndex), healingMask(state, spec, j));
       if (j < n && spec[j] === teacher) {
         m++;
       } else {

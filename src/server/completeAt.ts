@@ -105,12 +105,9 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
     at = offset + inserted.length;
   }
 
-  const built = buildPrompt(view.text, at);
-  if (built.prompt === null) return { kind: 'rejected', reason: built.reason, detail: built.detail };
-  const prompt = built.prompt;
-
-  const info = scopeInfo(env, view, at, options);
-  const typed = typedWhitespace(prompt);
+  const planned = plan(env, view, at, options);
+  if ('reason' in planned) return { kind: 'rejected', ...planned };
+  const { prompt, info, typed } = planned;
   const stopper = makeStopper(view, at, info);
   const stop = (raw: string): number | undefined => {
     const after = typed.after(raw);
@@ -122,7 +119,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
   const onText = options.onText;
   const streamed = new CompleteLines(onText);
   const result = await engine.complete(
-    modelPrompt(prompt, typed),
+    planned.enginePrompt,
     {
       decoder: decoding.decoder,
       seed: decoding.seed,
@@ -169,24 +166,28 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
  * prompt here.
  */
 export async function warmAt(env: CompletionEnv, doc: DocumentView, offset: number, options: CompleteAtOptions): Promise<number | undefined> {
-  const built = buildPrompt(doc.text, offset);
-  if (built.prompt === null) return undefined;
-  const info = scopeInfo(env, doc, offset, options);
-  const warm = await env.engine.prefill(modelPrompt(built.prompt, typedWhitespace(built.prompt)), {
-    maxTokens: info.maxTokens,
-    cacheKey: options.cacheKey,
-    signal: options.signal,
-  });
+  const planned = plan(env, doc, offset, options);
+  if ('reason' in planned) return undefined;
+  const warm = await env.engine.prefill(planned.enginePrompt, { maxTokens: planned.info.maxTokens, cacheKey: options.cacheKey, signal: options.signal });
   return warm.prefilled;
 }
 
-function typedWhitespace(prompt: FimPrompt): TypedWhitespace {
-  return new TypedWhitespace(/[ \t]+$/.exec(prompt.prefix)?.[0] ?? '');
-}
-
-/** What the engine is asked to continue: the prefix without the typed whitespace, and the suffix. */
-function modelPrompt(prompt: FimPrompt, typed: TypedWhitespace): { prefix: string; suffix?: string } {
-  return { prefix: prompt.prefix.slice(0, prompt.prefix.length - typed.ws.length), ...(prompt.suffix !== '' ? { suffix: prompt.suffix } : {}) };
+/**
+ * What `completeAt` and `warmAt` send the engine for `view` at `at`: the FIM prompt, the scope,
+ * the whitespace typed before the cursor, and the prompt without it; or why there is no prompt.
+ */
+function plan(
+  env: CompletionEnv,
+  view: DocumentView,
+  at: number,
+  options: CompleteAtOptions,
+): { prompt: FimPrompt; info: ScopeInfo; typed: TypedWhitespace; enginePrompt: { prefix: string; suffix?: string } } | { reason: NoPromptReason; detail: string } {
+  const built = buildPrompt(view.text, at);
+  if (built.prompt === null) return { reason: built.reason, detail: built.detail };
+  const prompt = built.prompt;
+  const typed = new TypedWhitespace(/[ \t]+$/.exec(prompt.prefix)?.[0] ?? '');
+  const enginePrompt = { prefix: prompt.prefix.slice(0, prompt.prefix.length - typed.ws.length), ...(prompt.suffix !== '' ? { suffix: prompt.suffix } : {}) };
+  return { prompt, info: scopeInfo(env, view, at, options), typed, enginePrompt };
 }
 
 /**
