@@ -226,19 +226,31 @@ def train_teacher(args):
         dist.destroy_process_group()
 
 
-def teacher_sample(model, rng, data, sp, args, device):
-    """Teacher continuations after random-length contexts, their bins, and the context's KV."""
-    B, S, G = args.batch_size, args.seq_len, args.gen_len
+def teacher_generate(model, rng, data, sp, args, device, rows):
+    """Teacher continuations (``rows`` of them) after one random-length context each."""
+    S, G = args.seq_len, args.gen_len
     ctx_len = int(rng.integers(S // 4, S - G + 1))
-    ctx = to_dev(batch(rng, data, sp, B, ctx_len), device)
+    ctx = to_dev(batch(rng, data, sp, rows, ctx_len), device)
     model.eval()
     with torch.no_grad(), autocast(device):
         ids = ptp.generate(model, ctx, G, args.temperature, args.top_k, args.top_p, sp.eot)
+    return ids, ctx_len
+
+
+def teacher_bins(model, ids, ctx_len, args):
+    """The sampled rows' bins and KV: what one PTP step trains on."""
+    model.eval()
+    with torch.no_grad(), autocast(ids.device.type):
         logits, kv = model(input_ids=ids)
     probs = ptp.sampling_dist(logits[:, :-1].float(), args.temperature, args.top_k, args.top_p)
     left, right = ptp.bin_edges(probs, ids[:, 1:])
     kv = [(k.detach(), v.detach()) for k, v in kv]
     return ids, ctx_len, left, right, kv
+
+
+def teacher_sample(model, rng, data, sp, args, device):
+    """Teacher continuations after random-length contexts, their bins, and the context's KV."""
+    return teacher_bins(model, *teacher_generate(model, rng, data, sp, args, device, args.batch_size), args)
 
 
 def ptp_windows(sample, rng, args, device, beta, eot):
@@ -324,13 +336,18 @@ def train_ptp(args):
                                       "window": args.window}, args.export_parts)
 
     t_sample = 0.0  # seconds spent sampling the teacher and building windows, between logs
-    sample = None
+    sample, pending = None, []
     while schedule(opt, step, t0, args):
         ts = time.time()
         # Sampling the teacher costs most of a step: each sample serves --sample-reuse steps,
         # each with its own window starts and its own u inside the bins.
+        # Generation is sequential over --gen-len tokens, so one call for --sample-batch rows costs
+        # about what one for --batch-size rows does: it is split into steps of --batch-size rows.
         if sample is None or step % args.sample_reuse == 0:
-            sample = teacher_sample(model, rng, train, sp, args, device)
+            if not pending:
+                ids, ctx_len = teacher_generate(model, rng, train, sp, args, device, max(args.sample_batch, args.batch_size))
+                pending = [(ids[i : i + args.batch_size], ctx_len) for i in range(0, ids.shape[0], args.batch_size)]
+            sample = teacher_bins(model, *pending.pop(0), args)
         b = ptp_windows(sample, rng, args, device, 0.3, sp.eot)
         if device == "cuda":
             torch.cuda.synchronize()
@@ -385,6 +402,8 @@ def main(argv=None):
     ap.add_argument("--windows", type=int, default=16, help="N: windows per row")
     ap.add_argument("--gen-len", type=int, default=48, help="teacher-sampled tokens per row")
     ap.add_argument("--sample-reuse", type=int, default=1, help="PTP steps per teacher sample (fresh windows and u each)")
+    ap.add_argument("--sample-batch", type=int, default=0,
+                    help="rows the teacher samples at once, split into steps of --batch-size (0 = --batch-size)")
     ap.add_argument("--temperature", type=float, default=0.2)
     ap.add_argument("--top-k", type=int, default=50)
     ap.add_argument("--top-p", type=float, default=0.95)

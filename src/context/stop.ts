@@ -115,6 +115,8 @@ class ScopeStopper {
   private delimiterOpen: boolean;
   /** Where the completion closed the cursor's bracket, when the rest of that line is still to come. */
   private closedAt: number | undefined;
+  /** Closers after `closedAt` on its line, each matched to the next bracket out. */
+  private outerClosed = 0;
 
   constructor(
     private readonly rules: LanguageRules,
@@ -147,13 +149,24 @@ class ScopeStopper {
     const { scope } = this.info;
     switch (ev.kind) {
       case 'underflow': {
+        const { opener, closerInSuffix, lineSuffix, lex } = this.info.cursor;
+        if (this.closedAt !== undefined) {
+          // More closers on the line that closed the cursor's bracket close the brackets around
+          // it, innermost first (`});` after the last property of `el.tipsy({`).
+          const outer = lex.stack[lex.stack.length - 2 - this.outerClosed++];
+          if (outer === undefined || CLOSER_OF[outer.ch] !== ev.ch) return ev.at;
+          this.closedAt = ev.at + 1;
+          return undefined;
+        }
         // The completion closes the bracket the cursor was in: the node is complete.
-        const { opener, closerInSuffix, lineSuffix } = this.info.cursor;
         const matches = opener !== undefined && CLOSER_OF[opener.ch] === ev.ch;
         if (!matches || closerInSuffix) return ev.at;
-        // Nothing right of the cursor: the rest of the line (`;`, `,`) belongs to the completion,
-        // unless it opens something new (`if (x) {`), which the cursor's scope does not cover.
-        if (opener.onCursorLine && lineSuffix.trim() === '') {
+        // Nothing right of the cursor: the rest of the line (`;`, `,`, `)`) belongs to the
+        // completion, unless it opens something new (`if (x) {`), which the cursor's scope does
+        // not cover. So it does when the bracket opened on an earlier line and the closer starts
+        // a line of its own (`},` after the last entry of a multi-line object).
+        const closerStartsLine = isBlank(text.slice(this.lineBegin, ev.at)) && (this.lineBegin > 0 || isBlank(this.info.cursor.linePrefix));
+        if (lineSuffix.trim() === '' && (opener.onCursorLine || closerStartsLine)) {
           this.closedAt = ev.at + 1;
           return undefined;
         }
@@ -205,6 +218,8 @@ class ScopeStopper {
     } else if (this.contentLines > 0) {
       this.blankRun++;
     }
+    // The document holds the body of the header the cursor is on: the header line is the completion.
+    if (this.info.scope === 'line' && this.info.cursor.bodyFollows && this.contentLines > 0) return at;
     if (this.scanner.depth > 0) return undefined;
     switch (this.info.scope) {
       case 'line':

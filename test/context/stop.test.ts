@@ -151,6 +151,27 @@ suite('makeStopper: expressions and lines', () => {
     assert.equal(await cutAt('typescript', 'const a = 1; /** note | */\n', 'here */\n'), 'here '.length);
   });
 
+  test('closing a multi-line bracket the document leaves open keeps the rest of its line', async () => {
+    // `},` after the last entry of a dict whose } the suffix lacks (the suffix's } is the outer dict's)
+    const py = "schema = {\n    'properties': {\n        'a': 1,\n    |\n    'required': ['a'],\n}\n";
+    assert.equal(await cutAt('python', py, "},\n    'more': 2,"), 2);
+    // `});` closes the object and the call around it, innermost first
+    const js = 'items.each(function() {\n  return el.tipsy({\n    gravity: g\n  |\n});\n';
+    assert.equal(await cutAt('javascript', js, '});\n  next();'), 3);
+    // but not a closer of another kind
+    assert.equal(await cutAt('javascript', js, '}]);\n'), 1);
+  });
+
+  test('a block comment whose */ in the suffix belongs to a later comment is closed by the completion', async () => {
+    const fixture = 'interface I {\n  /**\n  Make an element.\n  |\n  elt(): void;\n  /** Later. */\n  b(): void;\n}\n';
+    assert.equal(await cutAt('typescript', fixture, '*/\n  elt(): void;'), 2);
+  });
+
+  test('a header above the body the document holds is completed to the end of its line', async () => {
+    const fixture = 'declare namespace ErrorObject |\n  function create(obj: ErrorObject): ErrorObject;\n}\n';
+    assert.equal(await cutAt('typescript', fixture, '{\n  interface X {\n    a: 1;\n  }\n}'), 1);
+  });
+
   test('inside a line comment, the completion stops at the end of the line', async () => {
     const g = 'the total of all items\nconst t = 0;\n';
     assert.equal(await cutAt('python', '# compute |', g), g.indexOf('\n'));

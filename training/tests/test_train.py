@@ -52,7 +52,7 @@ def test_teacher_learns_resumes_and_ptp_trains(tmp_path):
     assert torch.load(ck)["train_state"]["step"] == 35
     parts = tmp_path / "parts"
     run([sys.executable, str(TRAIN), "ptp", *common(tmp_path), "--init", str(ck), "--out", str(tmp_path / "ptp.pt"),
-         "--steps", "3", "--window", "4", "--windows", "4", "--gen-len", "8", "--sample-reuse", "2", "--eval-batches", "1", "--export-parts", str(parts)])
+         "--steps", "3", "--window", "4", "--windows", "4", "--gen-len", "8", "--sample-reuse", "2", "--sample-batch", "4", "--eval-batches", "1", "--export-parts", str(parts)])
     model, extra = load_weights(parts / "ptp.fp16.part0")
     assert len(extra["hist"]) == 5 and abs(sum(extra["hist"]) - 1) < 1e-5
     base_before, _ = load_weights(ck)
