@@ -64,6 +64,9 @@ if [ ! -f "$CS_DIR/node_modules/code-server/out/node/entry.js" ]; then
     export PATH="$NODE_DIR/bin:$PATH"
     export npm_config_nodedir="$NODE_DIR"
     export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+    # Under `npm test` the outer npm's user agent (its Node, not 24) is inherited as config, and
+    # code-server's postinstall reads the Node version from it.
+    unset npm_config_user_agent
     npm install --no-save --loglevel=error "code-server@${CODE_SERVER_VERSION}" >&2
   )
 fi
