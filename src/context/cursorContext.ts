@@ -149,9 +149,10 @@ function scanSuffix(
   let first = true;
   for (let ev = scanner.next(slice, true); ev; ev = scanner.next(slice, true)) {
     if (first && startsInDelimited && (ev.kind === 'stringEnd' || ev.kind === 'commentEnd')) {
-      // A `*/` after another `/*` ends that later comment: the cursor's is still open.
+      // A `*/` after another `/*` ends that later comment: the cursor's is still open. (Event
+      // positions are the document's: the scanner starts at `offset`.)
       const opens = ev.kind === 'commentEnd' ? rules.lexical.blockComments.find(([, close]) => close === lex.close)?.[0] : undefined;
-      delimiterClosed = ev.kind === 'commentEnd' ? opens === undefined || !slice.slice(0, ev.at).includes(opens) : ev.terminated;
+      delimiterClosed = ev.kind === 'commentEnd' ? opens === undefined || !text.slice(offset, ev.at).includes(opens) : ev.terminated;
       first = false;
     }
     if (ev.kind === 'underflow') return { closer: { ch: ev.ch, at: ev.at }, delimiterClosed };

@@ -165,6 +165,8 @@ suite('makeStopper: expressions and lines', () => {
   test('a block comment whose */ in the suffix belongs to a later comment is closed by the completion', async () => {
     const fixture = 'interface I {\n  /**\n  Make an element.\n  |\n  elt(): void;\n  /** Later. */\n  b(): void;\n}\n';
     assert.equal(await cutAt('typescript', fixture, '*/\n  elt(): void;'), 2);
+    // A later comment after the cursor's own closer does not reopen it.
+    assert.equal(await cutAt('typescript', 'const a = 1; /** note | */ const b = 2; /* x */\n', 'here */\n'), 'here '.length);
   });
 
   test('a header above the body the document holds is completed to the end of its line', async () => {
