@@ -103,6 +103,12 @@ function commonPrefix(a: readonly number[], b: readonly number[]): number {
   return i;
 }
 
+/** After a failed call the cache may hold rows the token list does not: start the slot over. */
+function forget(slot: CacheSlot): void {
+  slot.cache.crop(0);
+  slot.tokens = [];
+}
+
 function checkOptions(opts: DecodeOptions): { M: number; B: number } {
   if (opts.decoder !== 'ptp' && opts.decoder !== 'ar') throw new RangeError(`decoder must be 'ptp' or 'ar', got ${String(opts.decoder)}`);
   if (!Number.isInteger(opts.maxTokens) || opts.maxTokens < 0) throw new RangeError(`maxTokens must be an integer >= 0, got ${opts.maxTokens}`);
@@ -166,8 +172,13 @@ export class Engine {
    * @param hooks test-only fault injection and drafter replacement; never set in production.
    */
   complete(prompt: Prompt, opts: DecodeOptions, hooks?: DecoderHooks): Promise<DecodeResult> {
-    if (this.disposed) return Promise.reject(new Error('Engine.complete: the engine was disposed'));
-    const run = this.queue.then(() => this.run(prompt, opts, hooks));
+    return this.enqueue('complete', () => this.run(prompt, opts, hooks));
+  }
+
+  /** Runs `work` after every request queued before it (one ORT session, one request at a time). */
+  private enqueue<T>(what: string, work: () => Promise<T>): Promise<T> {
+    if (this.disposed) return Promise.reject(new Error(`Engine.${what}: the engine was disposed`));
+    const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -203,8 +214,7 @@ export class Engine {
    * typing does) starts from a warm cache. Queued like `complete`.
    */
   prefill(prompt: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'cacheKey' | 'heal' | 'signal'>): Promise<{ promptTokens: number; prefilled: number }> {
-    if (this.disposed) return Promise.reject(new Error('Engine.prefill: the engine was disposed'));
-    const run = this.queue.then(async () => {
+    return this.enqueue('prefill', async () => {
       if (opts.signal?.aborted) return { promptTokens: 0, prefilled: 0 };
       const { ids, slot, reused } = this.prepare(prompt, opts);
       // The last prompt token stays uncached, as in `complete`: its row is the first call's.
@@ -215,15 +225,12 @@ export class Engine {
         const result = await this.forward.run({ ...layout, past: slot.cache.view() });
         slot.cache.append(result.newKeys, result.newValues, tokens.length);
       } catch (error) {
-        slot.cache.crop(0);
-        slot.tokens = [];
+        forget(slot);
         throw error;
       }
       slot.tokens = ids.slice(0, ids.length - 1);
       return { promptTokens: ids.length, prefilled: tokens.length };
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   /** The prompt's token ids (truncated, healed) and its cache slot, cropped to the common prefix. */
@@ -282,8 +289,7 @@ export class Engine {
       if (opts.decoder === 'ar' || M === 1) await decodeAr(state);
       else await decodePtp(state, { blockSize: M, budget: B, histogram: this.manifest.ptp.acceptance_histogram });
     } catch (error) {
-      slot.cache.crop(0);
-      slot.tokens = [];
+      forget(slot);
       throw error;
     }
     slot.tokens = state.sequence.slice(0, slot.cache.length);
