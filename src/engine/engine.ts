@@ -43,6 +43,8 @@ export interface DecodeOptions {
    * Default true.
    */
   heal?: boolean;
+  /** PTP also drafts from the context (lookup.ts); output is the same either way. Default true. */
+  lookup?: boolean;
 }
 
 export interface DecodeResult {
@@ -287,7 +289,7 @@ export class Engine {
     else if (ids.length >= contextLength) generation.stopReason = 'context';
     try {
       if (opts.decoder === 'ar' || M === 1) await decodeAr(state);
-      else await decodePtp(state, { blockSize: M, budget: B, histogram: this.manifest.ptp.acceptance_histogram });
+      else await decodePtp(state, { blockSize: M, budget: B, histogram: this.manifest.ptp.acceptance_histogram, lookup: opts.lookup ?? true });
     } catch (error) {
       forget(slot);
       throw error;

@@ -8,27 +8,41 @@
  * exactly what AR would have sampled with the same u. Group m's argmax drafts (after its first
  * row, which predicted T[m]) become the next call's speculations. The first call has n = 0 and
  * a single group.
+ *
+ * With `lookup`, the context offers a second draft (lookup.ts: what followed the last earlier
+ * occurrence of the sequence's ending). After each call (and before the first) the speculation
+ * is whichever of the two is expected to keep more tokens; verification is the same, so the
+ * output is too. A context draft may be longer than M (up to LOOKUP_BLOCK - 1 tokens).
  */
 import { commit, healingMask, runLayout, type DecodeState } from './decoder';
+import { contextDraft, expectedAccepted, LOOKUP_BLOCK } from './lookup';
 import { layoutCall } from './mask';
 import { branchProbabilities, proposals, rewardCurve } from './proposals';
 import { draftOf, sampleRow } from './sampling';
 
 export interface PtpSettings {
-  /** M: most draft rows per group, so at most M tokens committed per call. */
+  /** M: most draft rows per group, so at most M tokens committed per call from PTP drafts. */
   blockSize: number;
   /** B: total draft rows per call. */
   budget: number;
   /** The manifest's acceptance histogram (proposals() reward curve). */
   histogram: readonly number[];
+  /**
+   * Also draft from the context (lookup.ts): after each call the speculation is whichever of
+   * the PTP group's draft and the context's continuation is expected to keep more tokens.
+   */
+  lookup?: boolean;
 }
+
+/** See truncate(). */
+const MIN_SURVIVAL = 0.1;
 
 export async function decodePtp(state: DecodeState, settings: PtpSettings): Promise<void> {
   const { cache, generation, sequence, vocabSize: V, hooks } = state;
   const M = settings.blockSize;
   const H = rewardCurve(settings.histogram, M);
-  let spec: number[] = [];
-  let conf: number[] = [];
+  // The speculation to verify next, its confidences, and whether it came from the context.
+  let spec: Draft = settings.lookup ? lookupDraft(state, M, generation.count) : NO_DRAFT;
 
   while (!generation.done) {
     if (state.signal?.aborted) {
@@ -38,17 +52,20 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
     const k = generation.count;
     const context = sequence.slice(cache.length);
     // A call commits at most n + 1 tokens; never speculate past the token or context limit.
-    const n = Math.min(spec.length, generation.remaining - 1);
-    spec = spec.slice(0, n);
-    conf = conf.slice(0, n);
-    const groups = proposals(branchProbabilities(conf), H, settings.budget, M).map((size, d) => {
-      const capped = Math.min(size, generation.remaining - d);
-      // A one-row group only re-predicts T[d], which the teacher rows give anyway.
-      return capped >= 2 ? capped : 0;
-    });
+    const n = Math.min(spec.tokens.length, generation.remaining - 1);
+    const tokens = spec.tokens.slice(0, n);
+    // A context draft will most likely be followed by more of the same context: PTP groups
+    // there cost rows and rarely beat the next lookup, so they draft only where lookup did not.
+    const groups = spec.fromContext
+      ? []
+      : proposals(branchProbabilities(spec.conf.slice(0, n)), H, settings.budget, M).map((size, d) => {
+          const capped = Math.min(size, generation.remaining - d);
+          // A one-row group only re-predicts T[d], which the teacher rows give anyway.
+          return capped >= 2 ? capped : 0;
+        });
     const layout = layoutCall({
       pastLen: cache.length,
-      tokens: [...context, ...spec],
+      tokens: [...context, ...tokens],
       contextRows: context.length,
       groups: groups.some((g) => g > 0) ? groups : [],
       firstOutputIndex: k,
@@ -63,29 +80,61 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
     let next = -1;
     for (let j = 0; j <= n; j++) {
       const uIndex = k + j + (j >= 1 ? (hooks?.verifyUOffset ?? 0) : 0);
-      const teacher = sampleRow(result.logits, (rowOfC + j) * V, V, state.sampling, state.u.at(uIndex), healingMask(state, spec, j));
-      if (j < n && spec[j] === teacher) {
+      const teacher = sampleRow(result.logits, (rowOfC + j) * V, V, state.sampling, state.u.at(uIndex), healingMask(state, tokens, j));
+      if (j < n && tokens[j] === teacher) {
         m++;
       } else {
         next = teacher;
         break;
       }
     }
-    const committed = [...spec.slice(0, m), next];
+    const committed = [...tokens.slice(0, m), next];
 
     // Next speculation: group m's drafts after its first row.
     const size = layout.groupStart.length > 0 ? groups[m]! : 0;
-    const nextSpec: number[] = [];
-    const nextConf: number[] = [];
+    const drafted: Draft = { tokens: [], conf: [], fromContext: false };
     const nextIndex = k + m + 1;
     for (let j = 1; j < size; j++) {
       const draft = draftOf(result.logits, (layout.inputIds.length + layout.groupStart[m]! + j) * V, V);
-      nextSpec.push(hooks?.draftToken ? hooks.draftToken(nextIndex + j - 1, draft.token) : draft.token);
-      nextConf.push(draft.prob);
+      drafted.tokens.push(hooks?.draftToken ? hooks.draftToken(nextIndex + j - 1, draft.token) : draft.token);
+      drafted.conf.push(draft.prob);
     }
-    spec = nextSpec;
-    conf = nextConf;
 
     commit(state, result, context.length + m, committed, { acceptedDrafts: m, rows: layout.rows });
+    spec = drafted;
+    if (settings.lookup && !generation.done) {
+      const looked = lookupDraft(state, M, nextIndex);
+      if (expectedAccepted(looked.conf) > expectedAccepted(drafted.conf)) spec = looked;
+    }
+    spec = truncate(spec);
   }
+}
+
+interface Draft {
+  tokens: number[];
+  conf: number[];
+  fromContext: boolean;
+}
+
+const NO_DRAFT: Draft = { tokens: [], conf: [], fromContext: false };
+
+/** The context's continuation of the sequence so far (lookup.ts), for output index `firstIndex` on. */
+function lookupDraft(state: DecodeState, M: number, firstIndex: number): Draft {
+  const looked = contextDraft(state.sequence, Math.max(M, LOOKUP_BLOCK) - 1);
+  const draftToken = state.hooks?.draftToken;
+  const tokens = draftToken ? looked.tokens.map((t, j) => draftToken(firstIndex + j, t)) : looked.tokens;
+  return { tokens, conf: looked.conf, fromContext: tokens.length > 0 };
+}
+
+/**
+ * Drops the speculation's tail once the chance that every token up to it is accepted falls
+ * below MIN_SURVIVAL: each verified row costs about 1/20 of a call on CPU (the latency curve),
+ * and a token kept with probability p is worth p tokens, so rows below ~0.1 cost more than
+ * they return.
+ */
+function truncate(draft: Draft): Draft {
+  let p = 1;
+  let keep = 0;
+  while (keep < draft.conf.length && (p *= draft.conf[keep]!) >= MIN_SURVIVAL) keep++;
+  return keep === draft.tokens.length ? draft : { tokens: draft.tokens.slice(0, keep), conf: draft.conf.slice(0, keep), fromContext: draft.fromContext };
 }

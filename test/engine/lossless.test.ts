@@ -70,7 +70,12 @@ interface Comparison {
   stopReasons: Set<string>;
 }
 
-async function compare(engine: Engine, maxTokens: number, hooks: (c: Case, ar: DecodeResult) => DecoderHooks | undefined): Promise<Comparison> {
+async function compare(
+  engine: Engine,
+  maxTokens: number,
+  hooks: (c: Case, ar: DecodeResult) => DecoderHooks | undefined,
+  ptpOptions: Partial<DecodeOptions> = {},
+): Promise<Comparison> {
   const arCache = new Map<string, DecodeResult>();
   const out: Comparison = { mismatches: [], acceptedDrafts: 0, ptpCalls: 0, arCalls: 0, stopReasons: new Set() };
   for (const c of CASES) {
@@ -80,7 +85,7 @@ async function compare(engine: Engine, maxTokens: number, hooks: (c: Case, ar: D
       ar = await engine.complete(c.prompt, options(c, 'ar', maxTokens));
       arCache.set(arKey, ar);
     }
-    const ptp = await engine.complete(c.prompt, options(c, 'ptp', maxTokens), hooks(c, ar));
+    const ptp = await engine.complete(c.prompt, { ...options(c, 'ptp', maxTokens), ...ptpOptions }, hooks(c, ar));
     out.arCalls += ar.calls;
     out.ptpCalls += ptp.calls;
     out.acceptedDrafts += ptp.trace.reduce((s, t) => s + t.acceptedDrafts, 0);
@@ -191,6 +196,11 @@ for (const subject of SUBJECTS) {
       const r = await compare(engine, subject.maxTokens, () => undefined);
       assert.deepEqual(r.mismatches, []);
       t.diagnostic(`AR stop reasons seen: ${[...r.stopReasons].join(', ')}`);
+    });
+
+    test(`PTP commits exactly the AR tokens in all ${CASES.length} cases without context lookup (PTP groups draft every call)`, async () => {
+      const r = await compare(engine, subject.maxTokens, () => undefined, { lookup: false });
+      assert.deepEqual(r.mismatches, []);
     });
 
     test(`PTP commits exactly the AR tokens in all ${CASES.length} cases with a drafter that is mostly right`, async () => {
