@@ -25,7 +25,9 @@
  *    stop rules: the first line break (next line) or the context's stop rules (multi-line).
  * 2. PTP accepted tokens per call at temperatures 0, 0.2 and 0.8 (top-k 50, top-p 0.95), block
  *    size 8 and budget 16 (the engine's `auto` defaults), the context's stop rules, a fixed seed
- *    per case, on every 2nd case (--ptp-every); plus quality at each temperature.
+ *    per case, on every 2nd case (--ptp-every); plus quality at each temperature. Twice: with
+ *    PTP's own drafts only (the drafter's acceptance) and with context lookup drafts as well
+ *    (the engine's default).
  *
  * The model runs need only the committed files; the baseline needs data/tokens/train (the local
  * corpus, not in git) and caches its tables in data/ngram/.
@@ -56,6 +58,13 @@ const LINE_CAP = 48;
 const MULTI_CAP = 128;
 const TEMPERATURES = [0, 0.2, 0.8];
 const PTP = { blockSize: 8, budget: 16 };
+/** PTP's own drafts only, and with context lookup drafts too (the engine's default). */
+const MODES = [
+  { key: 'ptp', name: 'PTP drafts only', lookup: false },
+  { key: 'lookup', name: 'PTP + context lookup', lookup: true },
+] as const;
+type Mode = (typeof MODES)[number]['key'];
+const runKey = (mode: Mode, T: number): string => `${mode}/${T}`;
 
 interface Scored {
   text: string;
@@ -75,8 +84,7 @@ interface CaseResult {
   /** The prompt's prefix ends with a space (the case the healing what-if changes). */
   trailingSpace: boolean;
   ngram?: { raw?: Scored; pipeline: Scored; healedRaw?: Scored; healedPipeline?: Scored };
-  /** Per temperature: PTP with the context's stop rules. */
-  /** Every PTP_EVERY-th case only. */
+  /** Per runKey(mode, temperature): PTP with the context's stop rules. Every PTP_EVERY-th case only. */
   ptp: Record<string, { tokens: number; calls: number; acceptedDrafts: number; score: Scored }>;
   /** PTP at T=0 committed a prefix of AR's tokens (or AR of PTP's); true when PTP did not run. */
   losslessOk: boolean;
@@ -100,7 +108,7 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
   const multiCases = readCases('eval-multiline.jsonl').slice(0, LIMIT);
   const store = newStore();
   const results: CaseResult[] = [];
-  const trackers = new Map(TEMPERATURES.map((t) => [t, { line: new AcceptanceTracker(), multi: new AcceptanceTracker() }]));
+  const trackers = new Map(MODES.flatMap((m) => TEMPERATURES.map((t) => [runKey(m.key, t), { line: new AcceptanceTracker(), multi: new AcceptanceTracker() }])));
   const started = performance.now();
 
   const all: FimCase[] = [...lineCases, ...multiCases];
@@ -171,8 +179,8 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
     // 2. PTP per temperature, with the context's stop rules (as the extension runs it).
     const ptp: CaseResult['ptp'] = {};
     let losslessOk = true;
-    for (const T of n % PTP_EVERY === 0 ? TEMPERATURES : []) {
-      const tracker = trackers.get(T)![isLine ? 'line' : 'multi'];
+    for (const [mode, T] of n % PTP_EVERY === 0 ? MODES.flatMap((m) => TEMPERATURES.map((t) => [m, t] as const)) : []) {
+      const tracker = trackers.get(runKey(mode.key, T))![isLine ? 'line' : 'multi'];
       const scope = analyze(doc, c.offset, { latency: policy.curve, acceptance: policy.histogram });
       const cap = Math.min(scope.maxTokens, isLine ? LINE_CAP : MULTI_CAP);
       tracker.begin(cap);
@@ -181,15 +189,15 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
           const p = buildPrompt(doc.text, c.offset).prompt!;
           return { prefix: p.prefix, suffix: p.suffix };
         })(),
-        { decoder: 'ptp', seed: 1000 + n, temperature: T, topK: 50, topP: 0.95, ...PTP, maxTokens: cap, stop: makeStopper(doc, c.offset, scope), cacheKey: key, onCall: tracker.onCall },
+        { decoder: 'ptp', seed: 1000 + n, temperature: T, topK: 50, topP: 0.95, ...PTP, lookup: mode.lookup, maxTokens: cap, stop: makeStopper(doc, c.offset, scope), cacheKey: key, onCall: tracker.onCall },
         tracker.hooks,
       );
       const text = trimCompletion(doc, c.offset, run.text, scope);
-      ptp[String(T)] = { tokens: run.tokens.length, calls: run.calls, acceptedDrafts: sum(run.trace.map((t) => t.acceptedDrafts)), score: score(text, c.target) };
+      ptp[runKey(mode.key, T)] = { tokens: run.tokens.length, calls: run.calls, acceptedDrafts: sum(run.trace.map((t) => t.acceptedDrafts)), score: score(text, c.target) };
       if (T === 0) {
         const a = ar.result.tokens.join(',');
         const b = run.tokens.join(',');
-        losslessOk = a.startsWith(b) || b.startsWith(a);
+        losslessOk &&= a.startsWith(b) || b.startsWith(a);
       }
     }
     results.push({ id: c.id, lang: c.lang, kind: c.kind, scope: c.scope, target: c.target, model, trailingSpace, ngram: ngramResult, ptp, losslessOk });
@@ -248,26 +256,31 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
       es(rs.map((r) => r.ngram?.healedPipeline)),
     ]),
   );
-  const withPtp = (rs: readonly CaseResult[]): CaseResult[] => rs.filter((r) => r.ptp['0'] !== undefined);
-  const tpc = (rs: CaseResult[], T: number) => {
-    const xs = rs.map((r) => r.ptp[String(T)]!);
+  const withPtp = (rs: readonly CaseResult[]): CaseResult[] => rs.filter((r) => r.ptp[runKey('ptp', 0)] !== undefined);
+  const tpc = (rs: CaseResult[], key: string) => {
+    const xs = rs.map((r) => r.ptp[key]!);
     const tokens = sum(xs.map((x) => x.tokens));
     const calls = sum(xs.map((x) => x.calls));
     return { tokensPerCall: tokens / calls, afterFirst: (tokens - xs.filter((x) => x.tokens > 0).length) / Math.max(1, calls - xs.length), accepted: sum(xs.map((x) => x.acceptedDrafts)) / calls, tokens: mean(xs.map((x) => x.tokens)) };
   };
-  const ptpRows = TEMPERATURES.flatMap((T) =>
-    (['line', 'multi-line'] as const).flatMap((set) =>
-      langs(withPtp(set === 'line' ? line : multi)).map(([l, rs]) => {
-        const s = tpc(rs, T);
-        return [String(T), set, l, rs.length, fmt(s.tokens, 1), fmt(s.tokensPerCall, 2), fmt(s.afterFirst, 2), fmt(s.accepted, 2), em(rs.map((r) => r.ptp[String(T)]!.score)), es(rs.map((r) => r.ptp[String(T)]!.score))];
-      }),
+  const ptpRows = MODES.flatMap((mode) =>
+    TEMPERATURES.flatMap((T) =>
+      (['line', 'multi-line'] as const).flatMap((set) =>
+        langs(withPtp(set === 'line' ? line : multi)).map(([l, rs]) => {
+          const key = runKey(mode.key, T);
+          const s = tpc(rs, key);
+          return [mode.name, String(T), set, l, rs.length, fmt(s.tokens, 1), fmt(s.tokensPerCall, 2), fmt(s.afterFirst, 2), fmt(s.accepted, 2), em(rs.map((r) => r.ptp[key]!.score)), es(rs.map((r) => r.ptp[key]!.score))];
+        }),
+      ),
     ),
   );
-  const survivalRows = TEMPERATURES.flatMap((T) =>
-    (['line', 'multi'] as const).map((set) => {
-      const s = survival(trackers.get(T)![set].calls, 4);
-      return [String(T), set === 'line' ? 'line' : 'multi-line', ...s.map((x) => `${fmt(x.p, 3)} (${x.n})`)];
-    }),
+  const survivalRows = MODES.flatMap((mode) =>
+    TEMPERATURES.flatMap((T) =>
+      (['line', 'multi'] as const).map((set) => {
+        const s = survival(trackers.get(runKey(mode.key, T))![set].calls, 4);
+        return [mode.name, String(T), set === 'line' ? 'line' : 'multi-line', ...s.map((x) => `${fmt(x.p, 3)} (${x.n})`)];
+      }),
+    ),
   );
   const lossless = results.filter((r) => !r.losslessOk).map((r) => r.id);
 
@@ -295,15 +308,15 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
     '',
     `## PTP accepted tokens per call by temperature (M=${PTP.blockSize}, B=${PTP.budget}, context stop rules; every ${PTP_EVERY === 1 ? '' : `${PTP_EVERY}nd `}case)`,
     '',
-    'tok/call = committed tokens / model calls; after first = excluding each request\'s first call (which never has a speculation to verify); drafts/call = accepted speculations per call. EM/ES: quality at that temperature (pipeline).',
+    'PTP drafts only = the gated-LoRA drafter\'s own drafts (lookup off): what the model\'s PTP training buys. PTP + context lookup = the engine\'s default: each call verifies whichever of PTP\'s draft and the context\'s continuation (src/engine/lookup.ts) is expected to keep more tokens. tok/call = committed tokens / model calls; after first = excluding each request\'s first call (which has no PTP draft to verify, only a lookup one); drafts/call = accepted speculations per call. EM/ES: quality at that temperature (pipeline); the two modes commit the same tokens.',
     '',
-    ...table(['T', 'cases', 'language', 'n', 'tokens (mean)', 'tok/call', 'tok/call after first', 'drafts/call', 'EM', 'ES'], ptpRows),
+    ...table(['drafts', 'T', 'cases', 'language', 'n', 'tokens (mean)', 'tok/call', 'tok/call after first', 'drafts/call', 'EM', 'ES'], ptpRows),
     '',
     'Measured S(j) = P(j-th speculation accepted | at least j verified), (calls):',
     '',
-    ...table(['T', 'cases', 'S(1)', 'S(2)', 'S(3)', 'S(4)'], survivalRows),
+    ...table(['drafts', 'T', 'cases', 'S(1)', 'S(2)', 'S(3)', 'S(4)'], survivalRows),
   ];
-  writeResults('eval', { run: info, settings: { lineCap: LINE_CAP, multiCap: MULTI_CAP, temperatures: TEMPERATURES, ptp: PTP, ngram: ngram?.info }, lossless, results }, md);
+  writeResults('eval', { run: info, settings: { lineCap: LINE_CAP, multiCap: MULTI_CAP, temperatures: TEMPERATURES, ptp: PTP, modes: MODES, ngram: ngram?.info }, lossless, results }, md);
   store.dispose();
   await engine.dispose();
 })().catch((error: unknown) => {

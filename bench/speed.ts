@@ -10,9 +10,11 @@
  *    token rows only, as a prefill has). Medians of --curve-reps interleaved repetitions.
  *    Written to bench/results/latency-curve.json for the block-size policy.
  * 2. 64-token completions at temperature 0.2 (top-k 50, top-p 0.95, a fixed seed per prompt) for
- *    the prompts in bench/data/speed-prompts.jsonl (the text before the cursor, left to right), for AR and for PTP at block sizes
- *    1/2/4/8/16 with budgets M/2M/4M and `auto` (the context policy's M and B for the prompt's
- *    scope, from the curve just measured). The prompt is in the KV cache before each completion
+ *    the prompts in bench/data/speed-prompts.jsonl (the text before the cursor, left to right), for AR; for PTP's own
+ *    drafts only (lookup off) at block sizes 1/2/4/8/16 with budgets M/2M (and 4M at 16); for
+ *    PTP with context lookup drafts (the engine's default) at four M/B and with B = 0 (lookup
+ *    alone); and `auto` (the context policy's M and B for the prompt's scope, from the curve
+ *    just measured, with lookup). The prompt is in the KV cache before each completion
  *    (as while typing), so "request" time is one small first call plus the decode. Every
  *    configuration runs once per prompt per repetition, in rotated order, between two AR runs
  *    of the same prompt; its wall-clock ratio to AR is taken against those neighbours, so load
@@ -137,14 +139,19 @@ interface Config {
   /** undefined: the policy's choice for the prompt. */
   blockSize?: number;
   budget?: number;
+  /** Context lookup drafts as well as PTP's (the engine's default); false: PTP drafts only. */
+  lookup: boolean;
 }
 
 const CONFIGS: Config[] = [
-  { name: 'AR', decoder: 'ar' },
-  { name: 'PTP M=1', decoder: 'ptp', blockSize: 1, budget: 0 },
-  // For M=2 a budget above 2M is capped (at most M rows per hypothesis, 2 hypotheses).
-  ...[2, 4, 8, 16].flatMap((M) => (M === 2 ? [1, 2] : [1, 2, 4]).map((k) => ({ name: `PTP M=${M} B=${k * M}`, decoder: 'ptp' as const, blockSize: M, budget: k * M }))),
-  { name: 'PTP auto (policy)', decoder: 'ptp' },
+  { name: 'AR', decoder: 'ar', lookup: false },
+  { name: 'PTP M=1', decoder: 'ptp', blockSize: 1, budget: 0, lookup: false },
+  // PTP's own drafts only. For M=2 a budget above 2M is capped (at most M rows per hypothesis, 2 hypotheses).
+  ...[2, 4, 8, 16].flatMap((M) => (M === 2 ? [1, 2] : M === 16 ? [1, 4] : [1, 2]).map((k) => ({ name: `PTP M=${M} B=${k * M}`, decoder: 'ptp' as const, blockSize: M, budget: k * M, lookup: false }))),
+  // With context lookup (the default): the speculation is the better of PTP's and the context's draft.
+  ...[[2, 4], [4, 4], [8, 8], [16, 16]].map(([M, B]) => ({ name: `PTP+lookup M=${M} B=${B}`, decoder: 'ptp' as const, blockSize: M, budget: B, lookup: true })),
+  { name: 'lookup only (B=0)', decoder: 'ptp', blockSize: 16, budget: 0, lookup: true },
+  { name: 'PTP auto (policy)', decoder: 'ptp', lookup: true },
 ];
 
 interface Run {
@@ -268,7 +275,7 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
     tracker.begin(MAX_TOKENS);
     const r = await engine.complete(
       prompts[p]!,
-      { decoder: cfg.decoder, seed: 1000 + p, ...SAMPLING, blockSize: M, budget: B, maxTokens: MAX_TOKENS, cacheKey: key, onCall: tracker.onCall },
+      { decoder: cfg.decoder, seed: 1000 + p, ...SAMPLING, blockSize: M, budget: B, lookup: cfg.lookup, maxTokens: MAX_TOKENS, cacheKey: key, onCall: tracker.onCall },
       tracker.hooks,
     );
     runs.push({
@@ -333,7 +340,7 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
     manifest: histogramTail(engine.manifest.ptp.acceptance_histogram, J),
     train: trainTail?.slice(0, J),
     trainFirstRowExcluded: trainTail?.slice(1, J + 1).map((x) => x / trainTail[0]!),
-    measured: Object.fromEntries(['PTP M=16 B=64', 'PTP M=8 B=16', 'PTP M=4 B=8'].map((name) => [name, survival(trackers.get(name)!.calls, J)])),
+    measured: Object.fromEntries(['PTP M=16 B=64', 'PTP M=8 B=16', 'PTP M=4 B=8', 'PTP+lookup M=16 B=16'].map((name) => [name, survival(trackers.get(name)!.calls, J)])),
   };
 
   const curveFile: LatencyCurveFile = {

@@ -20,6 +20,8 @@ Options:
                           sampling (default: the model's trained settings)
   --block-size auto|N     tokens per PTP call (default auto: from the scope, the measured
                           latency curve and the model's acceptance histogram)
+  --lookup on|off         PTP also verifies drafts copied from the context (default on;
+                          the output is the same either way, only the calls differ)
   --max-tokens N          token cap (default: the scope's cap; 384 for generate, 64 for bench)
   --model DIR             model directory (default: the bundled models/ptp-code-10m)
   --threads N             onnxruntime threads (default: half the cores, at most 4)
@@ -43,6 +45,7 @@ export interface CommandLine {
   topK?: number;
   topP?: number;
   blockSize: number | 'auto';
+  lookup: boolean;
   maxTokens?: number;
   model?: string;
   threads?: number;
@@ -73,6 +76,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine | 'help' 
         'top-k': { type: 'string' },
         'top-p': { type: 'string' },
         'block-size': { type: 'string' },
+        lookup: { type: 'string' },
         'max-tokens': { type: 'string' },
         model: { type: 'string' },
         threads: { type: 'string' },
@@ -95,10 +99,13 @@ export function parseCommandLine(argv: readonly string[]): CommandLine | 'help' 
   const decoder = v.decoder ?? 'ptp';
   if (decoder !== 'ptp' && decoder !== 'ar') throw new UsageError(`--decoder must be ptp or ar, got '${decoder}'`);
   const blockSize = v['block-size'] === undefined || v['block-size'] === 'auto' ? 'auto' : integer('--block-size', v['block-size'], 1);
+  const lookup = v.lookup ?? 'on';
+  if (lookup !== 'on' && lookup !== 'off') throw new UsageError(`--lookup must be on or off, got '${lookup}'`);
   const cl: CommandLine = {
     command,
     decoder,
     blockSize,
+    lookup: lookup === 'on',
     json: v.json ?? false,
     verbose: v.verbose ?? false,
     ...(v.seed !== undefined ? { seed: integer('--seed', v.seed, 0) } : {}),

@@ -63,6 +63,7 @@ export async function runBench(session: CliSession, cl: CommandLine): Promise<nu
         topP: decoding.topP,
         blockSize: decoder === 'ar' ? 1 : choice.blockSize,
         budget: decoder === 'ar' ? 0 : choice.budget,
+        lookup: decoding.lookup,
         maxTokens,
         // A key per decoder: neither run reuses the other's prompt cache.
         cacheKey: `bench-${decoder}`,
@@ -96,7 +97,7 @@ export async function runBench(session: CliSession, cl: CommandLine): Promise<nu
     process.stdout.write(`${JSON.stringify({ setup, prompts: rows, summary })}\n`);
   } else {
     const out: string[] = [
-      `model ${setup.model}, seed ${setup.seed}, T=${setup.temperature} top-k ${setup.topK} top-p ${setup.topP}, PTP M=${setup.blockSize} B=${setup.budget}, ${maxTokens} tokens per prompt`,
+      `model ${setup.model}, seed ${setup.seed}, T=${setup.temperature} top-k ${setup.topK} top-p ${setup.topP}, PTP M=${setup.blockSize} B=${setup.budget}${decoding.lookup === false ? ' (no context lookup)' : ' + context lookup'}, ${maxTokens} tokens per prompt`,
       pad(['prompt', 'tokens', 'AR calls', 'AR ms/tok', 'PTP calls', 'PTP tok/call', 'PTP ms/tok', 'AR/PTP', 'same text']),
       ...rows.map((r) => pad([r.prompt, r.tokens, r.ar.calls, r.ar.msPerToken, r.ptp.calls, r.ptp.tokensPerCall, r.ptp.msPerToken, r.speedup, r.identical ? 'yes' : 'NO'])),
       pad(['all', rows.reduce((s, r) => s + r.tokens, 0), summary.ar.calls, summary.ar.msPerToken, summary.ptp.calls, summary.ptp.tokensPerCall, summary.ptp.msPerToken, summary.speedup, summary.identical ? 'yes' : 'NO']),

@@ -48,7 +48,7 @@ export class CliSession {
     const settings = resolveDecoding(requested, undefined, this.engine.manifest);
     const problem = decodingProblem(settings);
     if (problem !== undefined) throw new UsageError(problem);
-    return decodingFor(settings, 0, freshSeed());
+    return { ...decodingFor(settings, 0, freshSeed()), lookup: cl.lookup };
   }
 
   /** The engine and, when PTP's block size is 'auto', the measured latency curve. */

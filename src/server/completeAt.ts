@@ -33,6 +33,8 @@ export interface CompletionDecoding {
   temperature: number;
   topK: number;
   topP: number;
+  /** PTP also verifies context lookup drafts (engine default true); the output is the same. */
+  lookup?: boolean;
 }
 
 export interface CompleteAtOptions {
@@ -128,6 +130,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
       topP: decoding.topP,
       blockSize: decoding.decoder === 'ar' ? 1 : info.blockSize,
       budget: decoding.decoder === 'ar' ? 0 : info.budget,
+      ...(decoding.lookup !== undefined ? { lookup: decoding.lookup } : {}),
       maxTokens: info.maxTokens,
       stop,
       signal: options.signal,

@@ -55,12 +55,15 @@ suite('ptp-complete complete', () => {
     const common = ['complete', '--cases', cases, '--seed', '11', '--max-tokens', '40', '--temperature', '0.8'];
     const ar = cli(...common, '--decoder', 'ar');
     const ptp = cli(...common, '--decoder', 'ptp', '--block-size', '4');
+    const noLookup = cli(...common, '--decoder', 'ptp', '--block-size', '4', '--lookup', 'off');
     assert.equal(ar.status, 0, ar.stdout + ar.stderr);
     assert.equal(ptp.status, 0, ptp.stdout + ptp.stderr);
-    const [a, p] = [json(ar.stdout), json(ptp.stdout)];
+    assert.equal(noLookup.status, 0, noLookup.stdout + noLookup.stderr);
+    const [a, p, q] = [json(ar.stdout), json(ptp.stdout), json(noLookup.stdout)];
     assert.equal(a.length, positions.length);
     for (let i = 0; i < positions.length; i++) {
       assert.equal(p[i]!.text, a[i]!.text, `case ${i + 1}`);
+      assert.deepEqual(q[i]!.tokens, a[i]!.tokens, `case ${i + 1}: PTP without context lookup`);
       assert.deepEqual(p[i]!.tokens, a[i]!.tokens, `case ${i + 1}: the same token ids`);
       assert.equal(a[i]!.blockSize, 1);
       assert.equal(p[i]!.blockSize, Math.min(4, p[i]!.blockSize as number));
@@ -137,6 +140,9 @@ suite('ptp-complete errors', () => {
     assert.equal(r.status, 2);
     assert.match(oneLine(r.stderr), /--line must be an integer >= 1, got 'two' \(see ptp-complete --help\)/);
     assert.equal(cli('frobnicate').status, 2);
+    const lookup = cli('bench', '--lookup', 'maybe');
+    assert.equal(lookup.status, 2);
+    assert.match(oneLine(lookup.stderr), /--lookup must be on or off, got 'maybe'/);
     const help = cli('--help');
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^Usage: ptp-complete <command>/);
