@@ -56,7 +56,7 @@
     const text = el('pre', 'tokens');
     r.calls.forEach((call, i) => {
       const span = el('span', `call c${i % 8}`);
-      span.title = `call ${call.index}: ${call.tokens.length} token(s), ${call.acceptedDrafts} accepted draft(s), ${call.rows} rows, ${ms(call.ms)}`;
+      span.title = `call ${call.index}: ${call.tokens.length} token(s), ${call.acceptedDrafts} accepted draft(s)${call.draft && call.draft !== 'none' ? ` (${call.draft === 'context' ? 'from the context' : 'from PTP'})` : ''}, ${call.rows} rows, ${ms(call.ms)}`;
       call.tokens.forEach((t, j) => {
         const tok = el('span', j === 0 ? 'tok first' : 'tok', visible(t));
         span.append(tok);
@@ -83,11 +83,11 @@
 
     const table = el('table', 'calls');
     const header = el('tr');
-    for (const h of ['call', 'tokens', 'accepted drafts', 'rows', 'time']) header.append(el('th', undefined, h));
+    for (const h of ['call', 'tokens', 'accepted drafts', 'drafted by', 'rows', 'time']) header.append(el('th', undefined, h));
     table.append(header);
     for (const call of r.calls) {
       const row = el('tr');
-      row.append(el('td', undefined, String(call.index)), el('td', undefined, String(call.tokens.length)), el('td', undefined, String(call.acceptedDrafts)), el('td', undefined, String(call.rows)), el('td', undefined, ms(call.ms)));
+      row.append(el('td', undefined, String(call.index)), el('td', undefined, String(call.tokens.length)), el('td', undefined, String(call.acceptedDrafts)), el('td', undefined, call.draft === 'context' ? 'context' : call.draft === 'ptp' ? 'PTP' : '—'), el('td', undefined, String(call.rows)), el('td', undefined, ms(call.ms)));
       table.append(row);
     }
     const details = el('details');

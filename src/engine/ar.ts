@@ -19,6 +19,6 @@ export async function decodeAr(state: DecodeState): Promise<void> {
     const layout = layoutCall({ pastLen: cache.length, tokens, contextRows: tokens.length, groups: [], firstOutputIndex: k, u: (i) => state.u.at(i) });
     const result = await runLayout(state, layout);
     const token = sampleRow(result.logits, (tokens.length - 1) * V, V, state.sampling, state.u.at(k), healingMask(state));
-    commit(state, result, tokens.length, [token], { acceptedDrafts: 0, rows: layout.rows });
+    commit(state, result, tokens.length, [token], { acceptedDrafts: 0, draft: 'none', rows: layout.rows });
   }
 }

@@ -3,7 +3,7 @@
  * the cache and the token sequence in step with what the Generation accepted.
  */
 import type { Forward, ForwardResult } from './forward';
-import type { Generation } from './generation';
+import type { DraftSource, Generation } from './generation';
 import type { TokenHealing } from './healing';
 import type { KvCache } from './kvcache';
 import type { CallLayout } from './mask';
@@ -56,7 +56,7 @@ export function commit(
   result: ForwardResult,
   cachedRows: number,
   committed: readonly number[],
-  info: { acceptedDrafts: number; rows: number },
+  info: { acceptedDrafts: number; draft: DraftSource; rows: number },
 ): void {
   state.cache.append(result.newKeys, result.newValues, cachedRows);
   const kept = state.generation.commitCall(committed, { ...info, ms: result.ms });

@@ -7,11 +7,15 @@ import type { IncrementalDetokenizer } from './tokenizer';
 
 export type StopReason = 'eot' | 'maxTokens' | 'stop' | 'cancelled' | 'context';
 
+/** Where the speculation a call verified came from: PTP's drafter, the context (lookup.ts), or none. */
+export type DraftSource = 'ptp' | 'context' | 'none';
+
 export interface CallTrace {
   index: number;
   committed: number[];
   committedText: string;
   acceptedDrafts: number;
+  draft: DraftSource;
   rows: number;
   ms: number;
 }
@@ -71,7 +75,7 @@ export class Generation {
    * Records one call. `tokens` are the tokens the call committed, in order; those after an
    * end-of-text token or beyond a limit are dropped. Returns how many were kept.
    */
-  commitCall(tokens: readonly number[], info: { acceptedDrafts: number; rows: number; ms: number }): number {
+  commitCall(tokens: readonly number[], info: { acceptedDrafts: number; draft: DraftSource; rows: number; ms: number }): number {
     const { endOfText, maxTokens, contextLength, promptLength } = this.options;
     const kept: number[] = [];
     let text = '';
@@ -95,7 +99,7 @@ export class Generation {
       this.stopReason = 'stop';
       this.cutAt = hidden + Math.max(0, Math.min(cut, full.length - hidden));
     }
-    const entry: CallTrace = { index: this.trace.length, committed: kept, committedText: text, acceptedDrafts: info.acceptedDrafts, rows: info.rows, ms: info.ms };
+    const entry: CallTrace = { index: this.trace.length, committed: kept, committedText: text, acceptedDrafts: info.acceptedDrafts, draft: info.draft, rows: info.rows, ms: info.ms };
     this.trace.push(entry);
     this.options.onCall?.(entry);
     this.options.onText?.(this.text);

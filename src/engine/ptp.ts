@@ -100,7 +100,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
       drafted.conf.push(draft.prob);
     }
 
-    commit(state, result, context.length + m, committed, { acceptedDrafts: m, rows: layout.rows });
+    commit(state, result, context.length + m, committed, { acceptedDrafts: m, draft: n === 0 ? 'none' : spec.fromContext ? 'context' : 'ptp', rows: layout.rows });
     spec = drafted;
     if (settings.lookup && !generation.done) {
       const looked = lookupDraft(state, M, nextIndex);

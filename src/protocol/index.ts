@@ -164,6 +164,8 @@ export interface TraceCall {
   /** Token texts committed by this call, in order. */
   tokens: string[];
   acceptedDrafts: number;
+  /** Where the verified speculation came from: PTP's drafter, the context (lookup), or none. */
+  draft: 'ptp' | 'context' | 'none';
   rows: number;
   ms: number;
 }

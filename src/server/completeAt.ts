@@ -276,6 +276,7 @@ function traceCalls(engine: Engine, trace: readonly CallTrace[]): TraceCall[] {
     index: c.index,
     tokens: c.committed.map((id) => engine.decode([id])),
     acceptedDrafts: c.acceptedDrafts,
+    draft: c.draft,
     rows: c.rows,
     ms: round(c.ms, 2),
   }));

@@ -9,7 +9,7 @@ function generation(options: Partial<GenerationOptions> = {}): Generation {
   return new Generation(detok, { endOfText: 0, maxTokens: 100, contextLength: 1000, promptLength: 10, ...options });
 }
 const ids = (s: string): number[] => Array.from(s, (c) => c.charCodeAt(0));
-const info = { acceptedDrafts: 0, rows: 1, ms: 1 };
+const info = { acceptedDrafts: 0, draft: 'none' as const, rows: 1, ms: 1 };
 
 suite('generation', () => {
   test('stops at end-of-text and drops what follows it in the same call', () => {
@@ -48,9 +48,9 @@ suite('generation', () => {
   test('traces every call with the tokens and text it committed', () => {
     const seen: string[] = [];
     const g = generation({ onCall: (t) => seen.push(t.committedText), onText: (t) => seen.push(`=${t}`) });
-    g.commitCall(ids('ab'), { acceptedDrafts: 1, rows: 9, ms: 2 });
+    g.commitCall(ids('ab'), { acceptedDrafts: 1, draft: 'ptp', rows: 9, ms: 2 });
     g.commitCall(ids('c'), info);
     assert.deepEqual(seen, ['ab', '=ab', 'c', '=abc']);
-    assert.deepEqual(g.trace[0], { index: 0, committed: ids('ab'), committedText: 'ab', acceptedDrafts: 1, rows: 9, ms: 2 });
+    assert.deepEqual(g.trace[0], { index: 0, committed: ids('ab'), committedText: 'ab', acceptedDrafts: 1, draft: 'ptp', rows: 9, ms: 2 });
   });
 });
