@@ -40,13 +40,32 @@ export function makeStopper(doc: DocumentView, offset: number, info: ScopeInfo):
     if (generated.length < seen.length || !generated.startsWith(tail, seen.length - tail.length)) {
       stopper = new ScopeStopper(rules, info);
       repetition = new RepetitionStopper();
+      seen = '';
     }
+    const checked = seen.length;
     seen = generated;
     const scopeCut = stopper.check(generated);
     const loopCut = repetition.check(generated);
-    if (scopeCut === undefined) return loopCut;
-    return loopCut === undefined ? scopeCut : Math.min(scopeCut, loopCut);
+    if (scopeCut === undefined || loopCut === undefined || scopeCut === loopCut) return scopeCut ?? loopCut;
+    // Both rules fired on the characters this check added. A check after every token (AR)
+    // may have seen one of them alone, a token earlier: answer the one that fires on the
+    // shorter text, so the cut does not depend on how many tokens each check brought.
+    return firstToFire(new ScopeStopper(rules, info), new RepetitionStopper(), generated, checked);
   };
+}
+
+/**
+ * Feeds fresh rules `text` up to `from` (where neither had fired), then one character more
+ * at a time: the cut of whichever fires first (the smaller cut when both fire at once).
+ */
+function firstToFire(scope: ScopeStopper, repetition: RepetitionStopper, text: string, from: number): number | undefined {
+  for (let end = from; end <= text.length; end++) {
+    const prefix = text.slice(0, end);
+    const a = scope.check(prefix);
+    const b = repetition.check(prefix);
+    if (a !== undefined || b !== undefined) return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+  }
+  return undefined;
 }
 
 /**

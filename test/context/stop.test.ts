@@ -272,3 +272,19 @@ suite('repetition guard', () => {
     assert.equal(cutOf('a.push(1);\na.push(2);\na.push(3);\n'), undefined);
   });
 });
+
+suite('makeStopper: the cut does not depend on how the text arrives', () => {
+  // AR checks the stopper after every token, PTP after calls of several; both must cut at the
+  // same place. Here the closing } of the body ends the scope, and the newline after it
+  // completes a repeated pair of lines, whose loop cut is earlier: a check that sees both at
+  // once must still answer what a token-by-token check saw first.
+  const fixture = "function f(r) {\n    let result = '';\n    |\n}\n";
+  const gen = "if (r.a) {\n        result += r.a;\n    }\n    if (result.length > 0) {\n        result += ' ' + result;\n    }\n    result += ' ' + result;\n}\nfunction g() {\n";
+
+  test('one character at a time, and all at once, cut at the body\'s end', async () => {
+    const closing = gen.lastIndexOf('}');
+    const fine = await cutAt('javascript', fixture, gen, 1);
+    assert.ok(fine !== undefined && fine <= closing && gen.slice(fine, closing).trim() === '', `cut at ${fine}: ${JSON.stringify(gen.slice(0, fine))}`);
+    for (const chunk of [2, 5, 9, gen.length]) assert.equal(await cutAt('javascript', fixture, gen, chunk), fine, `chunks of ${chunk}`);
+  });
+});
