@@ -45,6 +45,11 @@ export interface DecodeOptions {
   heal?: boolean;
   /** PTP also drafts from the context (lookup.ts); output is the same either way. Default true. */
   lookup?: boolean;
+  /**
+   * PTP drops the speculation's tail where the chance that all of it is accepted falls below
+   * this (ptp.ts truncate(); default 0.2): a tuning knob for benchmarks.
+   */
+  minSurvival?: number;
 }
 
 export interface DecodeResult {
@@ -119,6 +124,7 @@ function checkOptions(opts: DecodeOptions): { M: number; B: number } {
   if (!Number.isInteger(M) || M < 1) throw new RangeError(`blockSize must be 'auto' or an integer >= 1, got ${opts.blockSize}`);
   const B = opts.budget ?? DEFAULT_BUDGET_PER_BLOCK * M;
   if (!Number.isInteger(B) || B < 0) throw new RangeError(`budget must be an integer >= 0, got ${opts.budget}`);
+  if (opts.minSurvival !== undefined && !(opts.minSurvival >= 0 && opts.minSurvival <= 1)) throw new RangeError(`minSurvival must be in [0, 1], got ${opts.minSurvival}`);
   return { M, B };
 }
 
@@ -289,7 +295,7 @@ export class Engine {
     else if (ids.length >= contextLength) generation.stopReason = 'context';
     try {
       if (opts.decoder === 'ar' || M === 1) await decodeAr(state);
-      else await decodePtp(state, { blockSize: M, budget: B, histogram: this.manifest.ptp.acceptance_histogram, lookup: opts.lookup ?? true });
+      else await decodePtp(state, { blockSize: M, budget: B, histogram: this.manifest.ptp.acceptance_histogram, lookup: opts.lookup ?? true, minSurvival: opts.minSurvival });
     } catch (error) {
       forget(slot);
       throw error;

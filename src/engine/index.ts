@@ -12,3 +12,6 @@ export { ModelLoadError } from './modelLoadError';
 export { uniform } from './ustream';
 export { dist, pick, type SamplingParams } from './sampling';
 export { proposals, branchProbabilities, rewardCurve } from './proposals';
+export { contextDraft, expectedAccepted, LOOKUP_BLOCK, type ContextDraft } from './lookup';
+export { MIN_SURVIVAL } from './ptp';
+export { promptTokens } from './prompt';

@@ -15,12 +15,13 @@ export const LOOKUP_BLOCK = 16;
 const MAX_MATCH = 8;
 
 /**
- * P(the j-th lookup token is accepted | the ones before it were), by the length of the matched
- * ending (index = min(match, 6)), measured on AR outputs of validation prompts at T 0.2
- * (bench/results/lookup.md): one matched token is a little better than a coin flip, six or
- * more are nearly always right.
+ * P(a lookup token is accepted | the ones before it were), by how many tokens of the context
+ * behind it match (index = min(match, 6)). Measured on AR outputs (T 0.2) of the eval's
+ * fill-in-the-middle cases (`npm run bench:lookup`, bench/results/lookup.md): a single matched token is right 41% of
+ * the time, six or more 90%. The j-th token of a draft has the first match length plus j
+ * behind it once the tokens before it were accepted, and the same table fits it.
  */
-const CONFIDENCE_BY_MATCH = [0, 0.55, 0.6, 0.65, 0.75, 0.85, 0.93];
+const CONFIDENCE_BY_MATCH = [0, 0.41, 0.6, 0.68, 0.77, 0.87, 0.9];
 
 export interface ContextDraft {
   /** The tokens that followed the matched ending, at most `maxTokens`. */
@@ -58,8 +59,8 @@ export function contextDraft(sequence: readonly number[], maxTokens: number): Co
   const period = N - 1 - bestEnd;
   const tokens: number[] = [];
   for (let j = 0; j < maxTokens; j++) tokens.push(bestEnd + 1 + j < N ? sequence[bestEnd + 1 + j]! : tokens[j - period]!);
-  const c = CONFIDENCE_BY_MATCH[Math.min(bestLen, CONFIDENCE_BY_MATCH.length - 1)]!;
-  return { tokens, conf: tokens.map(() => c), matched: bestLen };
+  const top = CONFIDENCE_BY_MATCH.length - 1;
+  return { tokens, conf: tokens.map((_, j) => CONFIDENCE_BY_MATCH[Math.min(bestLen + j, top)]!), matched: bestLen };
 }
 
 /** Expected leading tokens accepted: sum over j of the product of the first j confidences. */

@@ -32,10 +32,12 @@ export interface PtpSettings {
    * the PTP group's draft and the context's continuation is expected to keep more tokens.
    */
   lookup?: boolean;
+  /** See truncate(); default MIN_SURVIVAL. */
+  minSurvival?: number;
 }
 
 /** See truncate(). */
-const MIN_SURVIVAL = 0.1;
+export const MIN_SURVIVAL = 0.2;
 
 export async function decodePtp(state: DecodeState, settings: PtpSettings): Promise<void> {
   const { cache, generation, sequence, vocabSize: V, hooks } = state;
@@ -106,7 +108,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
       const looked = lookupDraft(state, M, nextIndex);
       if (expectedAccepted(looked.conf) > expectedAccepted(drafted.conf)) spec = looked;
     }
-    spec = truncate(spec);
+    spec = truncate(spec, settings.minSurvival ?? MIN_SURVIVAL);
   }
 }
 
@@ -128,13 +130,14 @@ function lookupDraft(state: DecodeState, M: number, firstIndex: number): Draft {
 
 /**
  * Drops the speculation's tail once the chance that every token up to it is accepted falls
- * below MIN_SURVIVAL: each verified row costs about 1/20 of a call on CPU (the latency curve),
- * and a token kept with probability p is worth p tokens, so rows below ~0.1 cost more than
- * they return.
+ * below MIN_SURVIVAL. A verified row costs about 0.4 ms on a 2-core CPU against 11-13 ms for
+ * the call (bench/results/speed.md), so a token kept with probability p pays for its row above
+ * p = 0.1; cut-offs 0.1 and 0.2 ran at the same speed on the eval's cases (bench/results/lookup.md),
+ * and the higher one spends fewer rows.
  */
-function truncate(draft: Draft): Draft {
+function truncate(draft: Draft, minSurvival: number): Draft {
   let p = 1;
   let keep = 0;
-  while (keep < draft.conf.length && (p *= draft.conf[keep]!) >= MIN_SURVIVAL) keep++;
+  while (keep < draft.conf.length && (p *= draft.conf[keep]!) >= minSurvival) keep++;
   return keep === draft.tokens.length ? draft : { tokens: draft.tokens.slice(0, keep), conf: draft.conf.slice(0, keep), fromContext: draft.fromContext };
 }

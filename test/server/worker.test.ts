@@ -19,7 +19,7 @@ import {
 import type { CompletionStats, DecodingSettings, GeneratePartial, InlineCompletionExtras } from '../../src/protocol/index';
 import { ErrorCodes, GenerateRequest, StatusRequest, TraceRequest, WarmNotification } from '../../src/protocol/index';
 import { DEFAULT_MODEL, TEST_SETTINGS, startWorker, withCursor, type Worker } from './workerClient';
-import { LOOKUP_BLOCK } from '../../src/engine/lookup';
+import { LOOKUP_BLOCK } from '../../src/engine/index';
 
 const DECODING: DecodingSettings = { decoder: 'ptp', blockSize: 'auto', seed: 1, temperature: 0.2, topK: 50, topP: 0.95, maxTokens: 64 };
 
