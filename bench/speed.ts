@@ -102,9 +102,11 @@ async function measureCurve(engine: Engine, ids: number[], reps: number): Promis
             ? await firstCall(engine, prefixOf(past + 1 + p.rows), oneRow, key)
             : p.rows === 1
               ? await firstCall(engine, base, oneRow, key)
-              : await firstCall(engine, base, { decoder: 'ptp', blockSize: p.rows - 1, budget: p.rows - 1, maxTokens: p.rows - 1 }, key);
+              : // Lookup off: a lookup draft in the first call would change its rows.
+                await firstCall(engine, base, { decoder: 'ptp', blockSize: p.rows - 1, budget: p.rows - 1, maxTokens: p.rows - 1, lookup: false }, key);
         const t = r.trace[0]!;
         if (p.kind === 'draft' && r.reusedTokens !== r.promptTokens - 1) throw new Error(`curve: the prompt was not cached (${r.reusedTokens} of ${r.promptTokens} tokens)`);
+        if (p.kind === 'draft' && t.rows !== p.rows) throw new Error(`curve: a ${p.rows}-row call ran ${t.rows} rows`);
         samples.push({ kind: p.kind, past: r.reusedTokens, rows: t.rows, ms: t.ms, refMs: ref.trace[0]!.ms });
       }
     }

@@ -44,7 +44,8 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
   const M = settings.blockSize;
   const H = rewardCurve(settings.histogram, M);
   // The speculation to verify next, its confidences, and whether it came from the context.
-  let spec: Draft = settings.lookup ? lookupDraft(state, M, generation.count) : NO_DRAFT;
+  const minSurvival = settings.minSurvival ?? MIN_SURVIVAL;
+  let spec: Draft = settings.lookup ? truncate(lookupDraft(state, M, generation.count), minSurvival) : NO_DRAFT;
 
   while (!generation.done) {
     if (state.signal?.aborted) {
@@ -108,7 +109,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
       const looked = lookupDraft(state, M, nextIndex);
       if (expectedAccepted(looked.conf) > expectedAccepted(drafted.conf)) spec = looked;
     }
-    spec = truncate(spec, settings.minSurvival ?? MIN_SURVIVAL);
+    spec = truncate(spec, minSurvival);
   }
 }
 
@@ -132,12 +133,12 @@ function lookupDraft(state: DecodeState, M: number, firstIndex: number): Draft {
  * Drops the speculation's tail once the chance that every token up to it is accepted falls
  * below MIN_SURVIVAL. A verified row costs about 0.4 ms on a 2-core CPU against 11-13 ms for
  * the call (bench/results/speed.md), so a token kept with probability p pays for its row above
- * p = 0.1; cut-offs 0.1 and 0.2 ran at the same speed on the eval's cases (bench/results/lookup.md),
- * and the higher one spends fewer rows.
+ * about p = 0.1. Measured on the eval's cases (`npm run bench:lookup`): cut-offs 0.1 / 0.2 / 0.3
+ * ran at 1.80x / 1.86x / 1.83x AR, 0.2 with 28% fewer rows than 0.1.
  */
 function truncate(draft: Draft, minSurvival: number): Draft {
   let p = 1;
   let keep = 0;
   while (keep < draft.conf.length && (p *= draft.conf[keep]!) >= minSurvival) keep++;
-  return keep === draft.tokens.length ? draft : { tokens: draft.tokens.slice(0, keep), conf: draft.conf.slice(0, keep), fromContext: draft.fromContext };
+  return keep === draft.tokens.length ? draft : { tokens: draft.tokens.slice(0, keep), conf: draft.conf.slice(0, keep), fromContext: draft.fromContext && keep > 0 };
 }
