@@ -36,7 +36,8 @@ suite('decoders on the reference model', () => {
   test('PTP commits several tokens per call when the drafts are right', async () => {
     const { engine } = referenceEngine();
     const ar = await engine.complete({ prefix: 'the' }, { ...base, decoder: 'ar', maxTokens: 30 });
-    const ptp = await engine.complete({ prefix: 'the' }, { ...base, blockSize: 8, maxTokens: 30 }, { draftToken: (k) => ar.tokens[k] ?? 0 });
+    // The hook's drafts are right whatever the drafter's confidence says: keep them all.
+    const ptp = await engine.complete({ prefix: 'the' }, { ...base, blockSize: 8, maxTokens: 30, minSurvival: 0 }, { draftToken: (k) => ar.tokens[k] ?? 0 });
     assert.deepEqual(ptp.tokens, ar.tokens);
     assert.ok(ptp.calls < ar.calls / 2, `${ptp.calls} PTP calls vs ${ar.calls} AR calls`);
     assert.ok(ptp.trace.some((t) => t.acceptedDrafts >= 3));
@@ -133,5 +134,6 @@ suite('decoders on the reference model', () => {
     await assert.rejects(engine.complete({ prefix: 'a' }, { ...base, blockSize: 0 }), /blockSize .* got 0/);
     await assert.rejects(engine.complete({ prefix: 'a' }, { ...base, temperature: -1 }), /temperature .* got -1/);
     await assert.rejects(engine.complete({ prefix: 'a' }, { ...base, seed: 0.5 }), /seed must be a safe integer/);
+    await assert.rejects(engine.complete({ prefix: 'a' }, { ...base, minSurvival: 2 }), /minSurvival must be in \[0, 1\], got 2/);
   });
 });
