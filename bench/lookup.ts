@@ -17,7 +17,7 @@
  *    tokens.
  */
 import { analyze, buildPrompt, makeStopper, type ScopeInfo, type SyntaxDocument } from '../src/context';
-import { contextDraft, Engine, MIN_SURVIVAL, OUTPUT_RESERVE, promptTokens, type DecodeOptions, type DecodeResult } from '../src/engine';
+import { contextDraft, Engine, MIN_SURVIVAL, type DecodeOptions, type DecodeResult } from '../src/engine';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
@@ -63,17 +63,15 @@ interface Case {
     ...extra,
   });
 
-  // 1. Calibration, on the engine's own prompt ids (without token healing, so the ids are
-  // exactly promptTokens'; healing changes only the prompt's last word).
+  // 1. Calibration, on the engine's own prompt ids (Engine.promptIds), without token healing
+  // (which changes only the prompt's last word).
   // [accepted, proposed] per matched length.
   const hits = Array.from({ length: MAX_MATCH_ROW + 1 }, () => ({ first: [0, 0] as [number, number], later: [0, 0] as [number, number] }));
   let positions = 0;
   let proposed = 0;
   for (const k of cases.filter((_, i) => i % 2 === 0)) {
     const ar = await engine.complete(k.prompt, options(k, { decoder: 'ar', blockSize: 1, heal: false }));
-    const reserve = Math.min(Math.max(k.cap, OUTPUT_RESERVE), Math.floor(engine.manifest.context_length / 2));
-    const encode = (t: string) => engine.encode(t);
-    const ids = promptTokens(k.prompt, encode, engine.manifest.special_tokens, engine.manifest.context_length - reserve).ids;
+    const ids = engine.promptIds(k.prompt, { maxTokens: k.cap, heal: false });
     const out = ar.tokens;
     for (let i = 0; i + 1 < out.length; i++) {
       positions++;

@@ -46,7 +46,7 @@ export function makeStopper(doc: DocumentView, offset: number, info: ScopeInfo):
     seen = generated;
     const scopeCut = stopper.check(generated);
     const loopCut = repetition.check(generated);
-    if (scopeCut === undefined || loopCut === undefined || scopeCut === loopCut) return scopeCut ?? loopCut;
+    if (scopeCut === undefined || loopCut === undefined || scopeCut === loopCut) return earlier(scopeCut, loopCut);
     // Both rules fired on the characters this check added. A check after every token (AR)
     // may have seen one of them alone, a token earlier: answer the one that fires on the
     // shorter text, so the cut does not depend on how many tokens each check brought.
@@ -63,9 +63,14 @@ function firstToFire(scope: ScopeStopper, repetition: RepetitionStopper, text: s
     const prefix = text.slice(0, end);
     const a = scope.check(prefix);
     const b = repetition.check(prefix);
-    if (a !== undefined || b !== undefined) return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+    if (a !== undefined || b !== undefined) return earlier(a, b);
   }
   return undefined;
+}
+
+/** The earlier of two cuts, either of which may be missing. */
+function earlier(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 /**

@@ -241,8 +241,23 @@ export class Engine {
     });
   }
 
+  /** The token ids a request with these options feeds the model for `prompt` (truncated, healed). */
+  promptIds(prompt: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'heal'>): number[] {
+    return this.tokenize(prompt, opts).ids;
+  }
+
   /** The prompt's token ids (truncated, healed) and its cache slot, cropped to the common prefix. */
   private prepare(prompt: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'cacheKey' | 'heal'>) {
+    const { built, ids, healing } = this.tokenize(prompt, opts);
+    const slot = this.slot(opts.cacheKey ?? '');
+    // Keep at least the last prompt token uncached: the first call needs a row that predicts.
+    const reused = Math.min(commonPrefix(slot.tokens, ids), ids.length - 1);
+    slot.cache.crop(reused);
+    slot.tokens.length = reused;
+    return { built, ids, healing, slot, reused };
+  }
+
+  private tokenize(prompt: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'heal'>) {
     const contextLength = this.manifest.context_length;
     // Room kept for the output. Not the request's own cap: that changes with the scope from one
     // keystroke to the next, and a different prompt budget re-cuts the suffix-first prompt,
@@ -250,12 +265,7 @@ export class Engine {
     const reserve = Math.min(Math.max(opts.maxTokens, OUTPUT_RESERVE), Math.floor(contextLength / 2));
     const built = promptTokens(prompt, (t) => this.tokenizer.encode(t), this.tokenizer.special, contextLength - Math.max(1, reserve));
     const { ids, healing } = this.heal(built.ids, prompt, opts);
-    const slot = this.slot(opts.cacheKey ?? '');
-    // Keep at least the last prompt token uncached: the first call needs a row that predicts.
-    const reused = Math.min(commonPrefix(slot.tokens, ids), ids.length - 1);
-    slot.cache.crop(reused);
-    slot.tokens.length = reused;
-    return { built, ids, healing, slot, reused };
+    return { built, ids, healing };
   }
 
   private async run(prompt: Prompt, opts: DecodeOptions, hooks: DecoderHooks | undefined): Promise<DecodeResult> {
