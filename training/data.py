@@ -61,10 +61,7 @@ def fim_sample(rng, chunk: np.ndarray, sp: Special, max_suffix: int) -> np.ndarr
     """Suffix-first FIM of one chunk, split at token boundaries."""
     n = len(chunk)
     c = int(rng.integers(0, n + 1))
-    if rng.random() < 0.1:
-        m = n - c  # the middle runs to the end: empty suffix
-    else:
-        m = min(n - c, int(math.exp(rng.uniform(0.0, math.log(192)))))
+    m = _fim_middle_length(rng, n - c)
     suffix = chunk[c + m :][:max_suffix]
     return np.concatenate([[sp.suffix], suffix, [sp.prefix], chunk[:c], [sp.middle], chunk[c : c + m], [sp.eot]])
 
@@ -97,3 +94,50 @@ def sample_row(rng, data: TokenData, sp: Special, length: int, fim_rate: float =
 
 def batch(rng, data: TokenData, sp: Special, batch_size: int, length: int, fim_rate: float = 0.5) -> np.ndarray:
     return np.stack([sample_row(rng, data, sp, length, fim_rate) for _ in range(batch_size)])
+
+
+def _fim_middle_length(rng, n: int) -> int:
+    """The middle's length in tokens: log-uniform 1-192, running to the end in 10% of samples."""
+    if rng.random() < 0.1:
+        return n
+    return min(n, int(math.exp(rng.uniform(0.0, math.log(192)))))
+
+
+def engine_context(rng, data: TokenData, sp: Special, length: int, fim_rate: float = 0.5) -> np.ndarray:
+    """One context of exactly ``length`` tokens that ends where the engine's prompts end.
+
+    The engine decodes after a cursor inside a document: left to right it feeds the text before
+    the cursor; with a suffix it feeds ``<|fim_suffix|> S <|fim_prefix|> P <|fim_middle|>``, with
+    the suffix given at least a quarter of the room (src/engine/prompt.ts). Packed training rows
+    (``batch``) cut anywhere instead: at an end-of-text, where the teacher goes on to recite a
+    memorised file header, or inside a FIM suffix. Drafts trained and validated there do not
+    measure what the engine drafts. A document shorter than the context is preceded by the ends
+    of other documents, each closed by end-of-text, as in packed rows.
+    """
+    while True:
+        d = data.random_doc(rng)
+        if data.lengths[d] >= 2:
+            break
+    doc = data.doc(d)
+    n = len(doc)
+    if rng.random() < fim_rate:
+        cursor = int(rng.integers(0, n + 1))
+        suffix = doc[cursor + _fim_middle_length(rng, n - cursor) :]
+        room = length - 3
+        keep_suffix = min(len(suffix), max(room // 4, room - cursor))
+        keep_prefix = min(cursor, room - keep_suffix)
+        core = np.concatenate([[sp.suffix], suffix[:keep_suffix], [sp.prefix], doc[cursor - keep_prefix : cursor], [sp.middle]])
+    else:
+        cursor = int(rng.integers(1, n + 1))
+        core = doc[max(0, cursor - length) : cursor]
+    fill, need = [], length - len(core)
+    while need > 0:
+        other = data.doc(data.random_doc(rng))
+        tail = np.concatenate([other[-(need - 1) :] if need > 1 else other[:0], [sp.eot]])
+        fill.insert(0, tail)
+        need -= len(tail)
+    return np.concatenate([*fill, core]).astype(np.int64)
+
+
+def engine_batch(rng, data: TokenData, sp: Special, batch_size: int, length: int, fim_rate: float = 0.5) -> np.ndarray:
+    return np.stack([engine_context(rng, data, sp, length, fim_rate) for _ in range(batch_size)])

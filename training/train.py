@@ -29,7 +29,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from data import Special, TokenData, batch, special_ids  # noqa: E402
+from data import Special, TokenData, batch, engine_batch, special_ids  # noqa: E402
 from model import Config, PTPModel, count_params, load_weights, save_weights  # noqa: E402
 import ptp  # noqa: E402
 
@@ -230,7 +230,8 @@ def teacher_generate(model, rng, data, sp, args, device, rows):
     """Teacher continuations (``rows`` of them) after one random-length context each."""
     S, G = args.seq_len, args.gen_len
     ctx_len = int(rng.integers(S // 4, S - G + 1))
-    ctx = to_dev(batch(rng, data, sp, rows, ctx_len), device)
+    contexts = engine_batch if args.contexts == "engine" else batch
+    ctx = to_dev(contexts(rng, data, sp, rows, ctx_len), device)
     model.eval()
     with torch.no_grad(), autocast(device):
         ids = ptp.generate(model, ctx, G, args.temperature, args.top_k, args.top_p, sp.eot)
@@ -401,6 +402,9 @@ def main(argv=None):
     ap.add_argument("--window", type=int, default=32, help="L: aux tokens per window")
     ap.add_argument("--windows", type=int, default=16, help="N: windows per row")
     ap.add_argument("--gen-len", type=int, default=48, help="teacher-sampled tokens per row")
+    ap.add_argument("--contexts", choices=["engine", "packed"], default="engine",
+                    help="where the teacher's continuations start, in training and validation: at a cursor as the "
+                         "engine prompts (data.engine_context), or anywhere in a packed row (the runs before 2026-11-27)")
     ap.add_argument("--sample-reuse", type=int, default=1, help="PTP steps per teacher sample (fresh windows and u each)")
     ap.add_argument("--sample-batch", type=int, default=0,
                     help="rows the teacher samples at once, split into steps of --batch-size (0 = --batch-size)")
