@@ -320,6 +320,8 @@ def train_ptp(args):
         f"T={args.temperature} k={args.top_k} p={args.top_p}")
     rng = np.random.default_rng(args.seed * 7919 + rank + state.get("step", 0))
     step, best = state.get("step", 0), state.get("best", -1.0)
+    if state.get("contexts", "packed") != args.contexts:
+        best = -1.0  # validated on other contexts: not comparable
     history = state.get("history", [])
     t0, last_eval = time.time(), time.time()
 
@@ -328,7 +330,7 @@ def train_ptp(args):
         correct, hist = eval_ptp(model, val, sp, args, device, n_batches=args.eval_batches)
         history.append({"step": step, "val_correct": correct, "seconds": time.time() - t0})
         log(f"val correct {correct:.3f} (best {best:.3f})")
-        extra = {"ptp_state": {"step": step, "best": max(best, correct), "history": history},
+        extra = {"ptp_state": {"step": step, "best": max(best, correct), "history": history, "contexts": args.contexts},
                  "train_state": ck.get("train_state", {})}
         if correct > best:
             best = correct
@@ -336,6 +338,11 @@ def train_ptp(args):
                                       "sampling": {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p},
                                       "window": args.window}, args.export_parts)
 
+    if rank == 0 and best < 0:
+        # The starting weights are the bar: a run that only made them worse writes nothing.
+        best, _ = eval_ptp(model, val, sp, args, device, n_batches=args.eval_batches)
+        history.append({"step": step, "val_correct": best, "seconds": 0.0, "start": True})
+        log(f"val correct {best:.3f} at the start: a checkpoint is written only when it beats this")
     t_sample = 0.0  # seconds spent sampling the teacher and building windows, between logs
     sample, pending = None, []
     while schedule(opt, step, t0, args):

@@ -51,8 +51,13 @@ def test_teacher_learns_resumes_and_ptp_trains(tmp_path):
     run([sys.executable, str(TRAIN), "teacher", *common(tmp_path), "--out", str(ck), "--steps", "35", "--resume"])
     assert torch.load(ck)["train_state"]["step"] == 35
     parts = tmp_path / "parts"
-    run([sys.executable, str(TRAIN), "ptp", *common(tmp_path), "--init", str(ck), "--out", str(tmp_path / "ptp.pt"),
-         "--steps", "3", "--window", "4", "--windows", "4", "--gen-len", "8", "--sample-reuse", "2", "--sample-batch", "4", "--eval-batches", "1", "--export-parts", str(parts)])
+    ptp_args = [sys.executable, str(TRAIN), "ptp", *common(tmp_path), "--init", str(ck), "--out", str(tmp_path / "ptp.pt"),
+                "--window", "4", "--windows", "4", "--gen-len", "8", "--sample-reuse", "2", "--sample-batch", "4",
+                "--eval-batches", "1", "--export-parts", str(parts)]
+    # The starting weights are the bar: three steps in warm-up do not beat them, and write nothing.
+    log = run([*ptp_args, "--steps", "3"])
+    assert "at the start" in log and not parts.exists() and not (tmp_path / "ptp.pt").exists(), log[-1500:]
+    run([*ptp_args, "--steps", "20", "--lr", "1e-2", "--warmup", "2"])
     model, extra = load_weights(parts / "ptp.fp16.part0")
     assert len(extra["hist"]) == 5 and abs(sum(extra["hist"]) - 1) < 1e-5
     base_before, _ = load_weights(ck)
