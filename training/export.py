@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import special_ids  # noqa: E402
+import ptp  # noqa: E402
 from model import NEG, Config, PTPModel, count_params, load_weights  # noqa: E402
 
 PARITY_ATOL = 1e-3  # max |logit difference| allowed between PyTorch and onnxruntime (fp32)
@@ -155,7 +156,17 @@ def main():
     (args.out / "parity.json").write_text(json.dumps({"atol": PARITY_ATOL, "cases": parity_cases(model)}))
     sampling = extra.get("sampling", {"temperature": 0.2, "top_k": 50, "top_p": 0.95})
     window = extra.get("window", 32)
-    hist = extra.get("hist") or [0.5 ** (c + 1) for c in range(window)] + [0.5 ** window]
+    hist = extra.get("hist")
+    if hist is None:
+        acceptance, source = [0.5 ** (c + 1) for c in range(window)] + [0.5 ** window], "a placeholder: no validation histogram"
+    elif extra.get("ptp_state", {}).get("contexts") == "engine":
+        acceptance = ptp.engine_histogram(hist)
+        source = ("training's validation on engine contexts (train.py --contexts engine), the window's first row "
+                  "excluded (ptp.engine_histogram); train_histogram is the count with it")
+    else:
+        acceptance, source = hist, "training's validation on packed-row contexts (before 2026-11-27)"
+        print("warning: validated on packed-row contexts, whose windows after an end-of-text overstate acceptance; "
+              "replace acceptance_histogram with the engine's measurement (npm run bench, speed.json 'acceptance')")
     manifest = {
         "name": args.name,
         "version": args.version,
@@ -165,8 +176,9 @@ def main():
         "special_tokens": special_ids(args.tokenizer),
         "fim_layout": "suffix-first: <|fim_suffix|>S<|fim_prefix|>P<|fim_middle|>M<|endoftext|>",
         "sampling": sampling,
-        "ptp": {"window_length": window, "acceptance_histogram": hist, "u_embedding": "binary-expansion-24+linear",
-                "val_correct": extra.get("val_correct")},
+        "ptp": {"window_length": window, "acceptance_histogram": acceptance, "acceptance_histogram_source": source,
+                "u_embedding": "binary-expansion-24+linear", "val_correct": extra.get("val_correct"),
+                **({"train_histogram": hist} if hist is not None else {})},
         "onnx": {"file": "model.onnx", "sha256": sha256(args.out / "model.onnx"), "opset": 17,
                  "attention_mask": "additive float32: 0 attend, -1e9 masked",
                  "kv_layout": "batch,seq,heads,head_dim", "outputs_new_rows_only": True},

@@ -126,3 +126,15 @@ def generate(model, ctx: torch.Tensor, n_new: int, temperature: float, top_k: in
         kv = [(torch.cat([k, nk], 1), torch.cat([v, nv], 1)) for (k, v), (nk, nv) in zip(kv, new)]
         last = logits[:, -1]
     return torch.cat(out, dim=1)
+
+
+def engine_histogram(hist: list[float]) -> list[float]:
+    """Validation's leading-correct histogram as the engine's accepted-drafts histogram.
+
+    A window's first aux row only re-predicts the token the teacher rows give anyway: the engine
+    drafts from the second row on (src/engine/ptp.ts). So c leading correct rows are c - 1
+    accepted drafts, and a wrong first row is none.
+    """
+    if len(hist) < 2:
+        raise ValueError(f"a histogram needs at least two bins, got {len(hist)}")
+    return [hist[0] + hist[1], *hist[2:]]

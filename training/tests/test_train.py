@@ -60,6 +60,13 @@ def test_teacher_learns_resumes_and_ptp_trains(tmp_path):
     run([*ptp_args, "--steps", "20", "--lr", "1e-2", "--warmup", "2"])
     model, extra = load_weights(parts / "ptp.fp16.part0")
     assert len(extra["hist"]) == 5 and abs(sum(extra["hist"]) - 1) < 1e-5
+    # The export's histogram is the engine's reading: the window's first row is not a draft.
+    run([sys.executable, str(ROOT / "training" / "export.py"), "--ckpt", str(parts / "ptp.fp16.part0"),
+         "--tokenizer", str(TOKENIZER), "--out", str(tmp_path / "exported"), "--name", "tiny"])
+    manifest = json.loads((tmp_path / "exported" / "model.json").read_text())["ptp"]
+    h = extra["hist"]
+    assert manifest["train_histogram"] == h
+    assert manifest["acceptance_histogram"] == [h[0] + h[1], h[2], h[3], h[4]]
     base_before, _ = load_weights(ck)
     sd0, sd1 = base_before.state_dict(), model.state_dict()
     assert all(torch.allclose(sd0[k], sd1[k], atol=1e-2) for k in sd0 if "lora_" not in k and "u_embed" not in k), "base must stay frozen"
