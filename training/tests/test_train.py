@@ -60,6 +60,11 @@ def test_teacher_learns_resumes_and_ptp_trains(tmp_path):
     run([*ptp_args, "--steps", "20", "--lr", "1e-2", "--warmup", "2"])
     model, extra = load_weights(parts / "ptp.fp16.part0")
     assert len(extra["hist"]) == 5 and abs(sum(extra["hist"]) - 1) < 1e-5
+    # validate_ptp.py repeats the stage's validation: the number the checkpoint was selected on.
+    out = run([sys.executable, str(ROOT / "training" / "validate_ptp.py"), "--ckpt", str(parts / "ptp.fp16.part0"),
+               "--data", str(tmp_path / "tokens"), "--tokenizer", str(TOKENIZER), "--device", "cpu", "--threads", "1",
+               "--rows", "2", "--batches", "1", "--window", "4", "--windows", "4", "--gen-len", "8", "--seq-len", "64"])
+    assert f"val correct {extra['val_correct']:.3f}" in out, out
     # The export's histogram is the engine's reading: the window's first row is not a draft.
     run([sys.executable, str(ROOT / "training" / "export.py"), "--ckpt", str(parts / "ptp.fp16.part0"),
          "--tokenizer", str(TOKENIZER), "--out", str(tmp_path / "exported"), "--name", "tiny"])
