@@ -164,7 +164,7 @@ def main():
         source = ("training's validation on engine contexts (train.py --contexts engine), the window's first row "
                   "excluded (ptp.engine_histogram); train_histogram is the count with it")
     else:
-        acceptance, source = hist, "training's validation on packed-row contexts (before 2026-11-27)"
+        acceptance, source = hist, "training's validation on packed-row contexts (the runs up to the fourth session)"
         print("warning: validated on packed-row contexts, whose windows after an end-of-text overstate acceptance; "
               "replace acceptance_histogram with the engine's measurement (npm run bench, speed.json 'acceptance')")
     manifest = {

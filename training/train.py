@@ -411,7 +411,7 @@ def main(argv=None):
     ap.add_argument("--gen-len", type=int, default=48, help="teacher-sampled tokens per row")
     ap.add_argument("--contexts", choices=["engine", "packed"], default="engine",
                     help="where the teacher's continuations start, in training and validation: at a cursor as the "
-                         "engine prompts (data.engine_context), or anywhere in a packed row (the runs before 2026-11-27)")
+                         "engine prompts (data.engine_context), or anywhere in a packed row (the runs up to the fourth session)")
     ap.add_argument("--sample-reuse", type=int, default=1, help="PTP steps per teacher sample (fresh windows and u each)")
     ap.add_argument("--sample-batch", type=int, default=0,
                     help="rows the teacher samples at once, split into steps of --batch-size (0 = --batch-size)")
