@@ -14,8 +14,11 @@
  *     call on the main thread, so status waits for the call in progress: a long prefill on a
  *     busy machine is the worst case).
  *
- *   npm run build && node --import tsx bench/soak.ts                       (~8 min)
- *   npm run build && node --import tsx bench/soak.ts --requests 1000       (a quick look)
+ *   npm run build && npm run bench:soak                  (= node --import tsx bench/soak.ts, ~8 min)
+ *   npm run build && npm run bench:soak -- --requests 1000                  (a quick look)
+ *
+ * The worker gets the extension's Node options and environment (WORKER_EXEC_ARGV, WORKER_ENV
+ * in src/protocol), not this process's: its RSS is what a user's worker has.
  *
  * Options: --requests N (10000), --speed S (simulated seconds per real second, 1.5), --seed N (1),
  * --warmup N (fewest requests before the RSS baseline, 1000), --out NAME (soak: bench/results/NAME.{md,json}).
@@ -64,7 +67,7 @@ import {
   type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import type { DecodingSettings, InitializationOptions, InlineCompletionExtras, StatusResult, WorkerSettings } from '../src/protocol/index';
-import { ErrorCodes, GenerateRequest, StatusRequest } from '../src/protocol/index';
+import { ErrorCodes, GenerateRequest, StatusRequest, WORKER_ENV, WORKER_EXEC_ARGV } from '../src/protocol/index';
 import { MODEL_DIR, REPO, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { args, log, table, writeResults } from './lib/report';
 import { Rng } from './lib/rng';
@@ -194,7 +197,9 @@ interface Worker {
 
 async function startWorker(): Promise<Worker> {
   if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run npm run build first`);
-  const child = fork(SERVER, ['--node-ipc'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  // Started as the extension starts it: its Node options and environment, not this process's
+  // (fork's default execArgv would load tsx into the worker: +25 MiB that users never have).
+  const child = fork(SERVER, ['--node-ipc'], { execArgv: [...WORKER_EXEC_ARGV], env: { ...process.env, ...WORKER_ENV }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const connection = createProtocolConnection(new IPCMessageReader(child), new IPCMessageWriter(child));

@@ -20,7 +20,7 @@ export interface ForwardRequest {
 export interface ForwardResult {
   /** Raw logits, row-major [Tv + Ta, V]. Valid until the next run(): runners may reuse the buffer. */
   logits: Float32Array;
-  /** Per layer, keys / values of the new rows only, [Tv + Ta, heads, headDim]. */
+  /** Per layer, keys / values of the new rows only, [Tv + Ta, heads, headDim]. Valid until the next run(), as the logits. */
   newKeys: Float32Array[];
   newValues: Float32Array[];
   /** Wall time of the model call itself. */

@@ -68,10 +68,14 @@ export class OrtRunner implements Forward {
   readonly timings: CallTiming[] = [];
   private static readonly MAX_TIMINGS = 4096;
   /**
-   * ORT writes the logits into this buffer (a pre-allocated output), so a call does not
-   * allocate rows * V floats for the garbage collector. Grown on demand.
+   * ORT writes every output into these buffers (pre-allocated outputs): the logits, and per
+   * layer the new rows' keys and values. A call then allocates nothing for the garbage
+   * collector. Left to ORT, each call's 2 * layers key/value outputs were fresh buffers that
+   * lived until a collection, which cost the worker tens of MiB (bench/results/soak.md).
+   * Grown on demand, by doubling.
    */
   private logitsBuffer = new Float32Array(0);
+  private kvBuffers: { keys: Float32Array[]; values: Float32Array[] } = { keys: [], values: [] };
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -120,7 +124,7 @@ export class OrtRunner implements Forward {
     return new OrtRunner(session, shape, device);
   }
 
-  /** Runs one call. The returned logits are a view that the next call overwrites. */
+  /** Runs one call. The returned logits, keys and values are views that the next call overwrites. */
   async run(request: ForwardRequest): Promise<ForwardResult> {
     const { numLayers: L, numHeads: H, headDim: Dh, vocabSize: V } = this.shape;
     const Tv = request.inputIds.length;
@@ -141,20 +145,25 @@ export class OrtRunner implements Forward {
       feeds[`past_value_${i}`] = new ort.Tensor('float32', request.past.values[i]!, [1, P, H, Dh]);
     }
     if (this.logitsBuffer.length < Q * V) this.logitsBuffer = new Float32Array(Math.max(Q * V, 2 * this.logitsBuffer.length));
+    const rowSize = H * Dh;
+    if ((this.kvBuffers.keys[0]?.length ?? 0) < Q * rowSize) {
+      const rows = Math.max(Q, 2 * ((this.kvBuffers.keys[0]?.length ?? 0) / rowSize));
+      const layers = () => Array.from({ length: L }, () => new Float32Array(rows * rowSize));
+      this.kvBuffers = { keys: layers(), values: layers() };
+    }
     const logits = this.logitsBuffer.subarray(0, Q * V);
-    const fetches: Record<string, ort.Tensor | null> = { logits: new ort.Tensor('float32', logits, [1, Q, V]) };
-    for (let i = 0; i < L; i++) fetches[`new_key_${i}`] = fetches[`new_value_${i}`] = null;
+    const newKeys = this.kvBuffers.keys.map((b) => b.subarray(0, Q * rowSize));
+    const newValues = this.kvBuffers.values.map((b) => b.subarray(0, Q * rowSize));
+    const fetches: Record<string, ort.Tensor> = { logits: new ort.Tensor('float32', logits, [1, Q, V]) };
+    for (let i = 0; i < L; i++) {
+      fetches[`new_key_${i}`] = new ort.Tensor('float32', newKeys[i]!, [1, Q, H, Dh]);
+      fetches[`new_value_${i}`] = new ort.Tensor('float32', newValues[i]!, [1, Q, H, Dh]);
+    }
 
     const start = performance.now();
-    const out = await this.session.run(feeds, fetches as ort.InferenceSession.FetchesType);
+    await this.session.run(feeds, fetches);
     const ms = performance.now() - start;
 
-    const newKeys: Float32Array[] = [];
-    const newValues: Float32Array[] = [];
-    for (let i = 0; i < L; i++) {
-      newKeys.push(out[`new_key_${i}`]!.data as Float32Array);
-      newValues.push(out[`new_value_${i}`]!.data as Float32Array);
-    }
     if (this.timings.length >= OrtRunner.MAX_TIMINGS) this.timings.splice(0, this.timings.length >> 1);
     this.timings.push({ rows: Q, past: P, ms });
     return { logits, newKeys, newValues, ms };

@@ -35,7 +35,7 @@ import type {
   StatusResult,
   TraceResult,
 } from '../protocol';
-import { GenerateRequest, StatusChangedNotification, StatusRequest, TraceRequest, WarmNotification } from '../protocol';
+import { GenerateRequest, StatusChangedNotification, StatusRequest, TraceRequest, WarmNotification, WORKER_ENV, WORKER_EXEC_ARGV } from '../protocol';
 import type { PtpSettings } from './parseSettings';
 
 /** What the status bar shows about the worker. */
@@ -290,8 +290,8 @@ export class WorkerClient implements vscode.Disposable {
   private async startClient(): Promise<void> {
     const module = this.context.asAbsolutePath('dist/server.js');
     const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.ipc },
-      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
+      run: { module, transport: TransportKind.ipc, options: { execArgv: [...WORKER_EXEC_ARGV], env: { ...WORKER_ENV } } },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: [...WORKER_EXEC_ARGV, '--nolazy', '--inspect=6011'], env: { ...WORKER_ENV } } },
     };
     const clientOptions: LanguageClientOptions = {
       // Every text document on disk or unsaved; the worker decides what it can complete.

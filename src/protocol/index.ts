@@ -187,3 +187,17 @@ export const ErrorCodes = {
   /** The document is not suitable (binary, too large); `message` says why. */
   DocumentRejected: -32902,
 } as const;
+
+/**
+ * How the client starts the worker process: the same for the extension (workerClient.ts) and
+ * for the benches that fork it (bench/soak.ts), so that the soak measures what users run.
+ * Both settings trade nothing measurable in speed for resident memory (bench/results/soak.md,
+ * model card "Worker memory"):
+ * - `--max-semi-space-size=2` (MiB): V8's young generation otherwise grows to 16 MiB per
+ *   semi-space, most of it idle between requests (about 25 MiB of the worker's RSS).
+ * - `MALLOC_ARENA_MAX=2`: glibc's malloc otherwise keeps an arena per thread that has
+ *   allocated (onnxruntime runs in the libuv pool), each holding freed memory (about 10 MiB).
+ *   Other allocators ignore it.
+ */
+export const WORKER_EXEC_ARGV: readonly string[] = ['--max-semi-space-size=2'];
+export const WORKER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };

@@ -100,6 +100,47 @@ suite('decoders on the reference model', () => {
     assert.deepEqual(after.tokens, cold.tokens);
   });
 
+  test('a long prompt goes in chunks: no call is wider than the chunk, and the tokens are those of one wide call', async () => {
+    const prompt = { prefix: 'def the(x):\n    return x + the(x - 1) * 2\n\ndef other(y):\n    return', suffix: '\n\nprint(the(1))\n' };
+    for (const decoder of ['ar', 'ptp'] as const) {
+      const { engine, model } = referenceEngine();
+      const chunked = await engine.complete(prompt, { ...base, decoder, prefillChunk: 8 });
+      assert.ok(chunked.promptTokens > 40, `${chunked.promptTokens} prompt tokens`);
+      const fills = model.calls.length - chunked.calls;
+      assert.equal(fills, Math.ceil((chunked.promptTokens - 8) / 8), 'the chunks before the first decoding call');
+      assert.ok(model.calls.slice(0, fills).every((c) => c.rows <= 8), JSON.stringify(model.calls.slice(0, fills)));
+      assert.ok(model.calls[fills]!.past >= chunked.promptTokens - 8, 'the first decoding call has at most a chunk of prompt rows');
+      const wide = referenceEngine();
+      const whole = await wide.engine.complete(prompt, { ...base, decoder, prefillChunk: 1000 });
+      assert.equal(wide.model.calls.length, whole.calls, 'one wide call: nothing before the decoding calls');
+      assert.deepEqual(chunked.tokens, whole.tokens, decoder);
+      assert.equal(chunked.calls, whole.calls, 'the chunks are not decoding calls');
+      const warm = referenceEngine();
+      const filled = await warm.engine.prefill(prompt, { ...base, prefillChunk: 8, cacheKey: 'k' });
+      assert.equal(filled.prefilled, filled.promptTokens - 1);
+      assert.ok(warm.model.calls.every((c) => c.rows <= 8));
+    }
+  });
+
+  test('a cancelled request stops filling its prompt after the current chunk and keeps what it cached', async () => {
+    const { engine, model } = referenceEngine();
+    const prompt = { prefix: 'def the(x):\n    return x + the(x - 1) * 2\n\ndef other(y):\n    return' };
+    const controller = new AbortController();
+    const run = model.run.bind(model);
+    model.run = async (request) => {
+      const out = await run(request);
+      if (model.calls.length === 2) controller.abort();
+      return out;
+    };
+    const opts = { ...base, prefillChunk: 8, cacheKey: 'k' };
+    const cancelled = await engine.complete(prompt, { ...opts, signal: controller.signal });
+    assert.equal(cancelled.stopReason, 'cancelled');
+    assert.equal(cancelled.calls, 0);
+    assert.equal(model.calls.length, 2);
+    const next = await engine.complete(prompt, opts);
+    assert.equal(next.reusedTokens, 16, 'the next request starts from the two chunks');
+  });
+
   test('a new prompt reuses the cached common prefix and prefills only the rest', async () => {
     const { engine, model } = referenceEngine();
     const opts = { ...base, cacheKey: 'file:///a.py' };
@@ -114,6 +155,19 @@ suite('decoders on the reference model', () => {
     assert.deepEqual(second.tokens, cold.tokens);
     const other = await engine.complete({ prefix: 'def the(x):\n    return x +' }, { ...opts, cacheKey: 'file:///b.py' });
     assert.equal(other.reusedTokens, 0);
+  });
+
+  test('four documents keep their caches; a fifth takes the least recently used one, which starts empty', async () => {
+    const { engine } = referenceEngine();
+    const prompt = (n: number) => ({ prefix: `def f${n}(x):\n    return x * ${n}` });
+    const opts = (n: number) => ({ ...base, cacheKey: `file:///${n}.py` });
+    for (const n of [1, 2, 3, 4]) await engine.complete(prompt(n), opts(n));
+    for (const n of [2, 3, 4]) assert.ok((await engine.complete(prompt(n), opts(n))).reusedTokens > 5, `document ${n} is cached`);
+    const fifth = await engine.complete(prompt(5), opts(5));
+    assert.equal(fifth.reusedTokens, 0, 'the recycled cache holds nothing of document 1');
+    assert.deepEqual(fifth.tokens, (await referenceEngine().engine.complete(prompt(5), opts(5))).tokens);
+    assert.equal((await engine.complete(prompt(1), opts(1))).reusedTokens, 0, 'document 1 was dropped');
+    assert.ok((await engine.complete(prompt(5), opts(5))).reusedTokens > 5, 'document 5 is cached');
   });
 
   test('reports per-request statistics', async () => {

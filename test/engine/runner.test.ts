@@ -44,8 +44,9 @@ suite('onnx runner on the tiny fixture', { skip }, () => {
   async function call(cache: KvCache, tokens: number[], groups: number[] = [], contextRows = tokens.length) {
     const layout = layoutCall({ pastLen: cache.length, tokens, contextRows, groups, firstOutputIndex: 0, u: (k) => uniform(5, k) });
     const result = await model.forward.run({ ...layout, past: cache.view() });
-    // The runner reuses its logits buffer on the next call: keep a copy.
-    return { layout, result: { ...result, logits: result.logits.slice() } };
+    // The runner reuses its output buffers on the next call: keep copies.
+    const copy = (a: Float32Array[]) => a.map((x) => x.slice());
+    return { layout, result: { ...result, logits: result.logits.slice(), newKeys: copy(result.newKeys), newValues: copy(result.newValues) } };
   }
 
   test('accepts zero past rows and zero aux rows, alone and together', async () => {
@@ -105,6 +106,19 @@ suite('onnx runner on the tiny fixture', { skip }, () => {
       assert.equal(result.tokens[k], token, `token ${k}`);
       sequence.push(token);
     }
+  });
+
+  test('ORT writes every output into buffers the runner reuses: calls leave no garbage behind', async () => {
+    const ids = model.tokenizer.encode(prompt);
+    const layout = layoutCall({ pastLen: 0, tokens: ids, contextRows: ids.length, groups: [], firstOutputIndex: 0, u: () => 0 });
+    const first = await model.forward.run({ ...layout, past: newCache().view() });
+    const buffers = [first.logits, ...first.newKeys, ...first.newValues].map((a) => a.buffer);
+    const expected = first.newValues.at(-1)!.slice();
+    const second = await model.forward.run({ ...layout, past: newCache().view() });
+    assert.deepEqual([second.logits, ...second.newKeys, ...second.newValues].map((a) => a.buffer), buffers);
+    assert.equal(new Set(buffers).size, buffers.length, 'each output has its own buffer');
+    assert.equal(second.newValues.at(-1)!.length, ids.length * newCache().rowSize);
+    assert.ok(maxAbsDiff(second.newValues.at(-1)!, expected) < TOLERANCE);
   });
 
   test('records each call for the latency curve', async () => {

@@ -19,7 +19,7 @@ import {
   type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import type { InitializationOptions, StatusResult, WorkerSettings } from '../../src/protocol/index';
-import { StatusChangedNotification, StatusRequest } from '../../src/protocol/index';
+import { StatusChangedNotification, StatusRequest, WORKER_ENV, WORKER_EXEC_ARGV } from '../../src/protocol/index';
 
 export const REPO = resolve(__dirname, '../..');
 export const SERVER = join(REPO, 'dist', 'server.js');
@@ -42,10 +42,12 @@ export const TEST_SETTINGS: WorkerSettings = { device: 'cpu', threads: 1, logLev
 /** `stdio` is what the tests mostly use; `ipc` is how the extension starts the worker. */
 export async function startWorker(settings: Partial<WorkerSettings> = {}, transport: 'stdio' | 'ipc' = 'stdio'): Promise<Worker> {
   if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run npm run build first`);
+  // The extension's Node options and environment for the worker (not this process's tsx).
+  const env = { ...process.env, ...WORKER_ENV };
   const child =
     transport === 'stdio'
-      ? spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] })
-      : fork(SERVER, ['--node-ipc'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      ? spawn(process.execPath, [...WORKER_EXEC_ARGV, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env })
+      : fork(SERVER, ['--node-ipc'], { execArgv: [...WORKER_EXEC_ARGV], env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const connection =
