@@ -93,9 +93,9 @@ const CACHE_SLOTS = 4;
  * rows before decoding starts, so that no call is wider than this (or than a decoding call):
  * the call's logits (rows * vocab floats), new keys and values and onnxruntime's activations
  * stay a few MiB instead of growing with the prompt, and a cancelled request stops after the
- * current chunk. The worker settles about 17 MiB lower than with one wide call, for about 8%
- * more time to the first tokens of a cold 320-token prompt; 64 rows would save 32 MiB for 16%
- * (bench/results/prefill-chunks.md, the model card's "Worker memory").
+ * current chunk. The worker ends a soak about 21 MiB lower than with one wide call, for about
+ * 7% more time to the first tokens of a cold 320-token prompt; 64 rows would save about 10 MiB
+ * more for 16-20% (bench/results/prefill-chunks.md, soak-variants.md).
  */
 export const PREFILL_CHUNK = 128;
 
