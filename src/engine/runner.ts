@@ -71,8 +71,8 @@ export class OrtRunner implements Forward {
    * ORT writes every output into these buffers (pre-allocated outputs): the logits, and per
    * layer the new rows' keys and values. A call then allocates nothing for the garbage
    * collector. Left to ORT, each call's 2 * layers key/value outputs were fresh buffers that
-   * lived until a collection, which cost the worker tens of MiB (bench/results/soak.md).
-   * Grown on demand, by doubling.
+   * lived until a collection (under Electron, copies into V8's memory as well). Grown on
+   * demand, by doubling.
    */
   private logitsBuffer = new Float32Array(0);
   private kvBuffers: { keys: Float32Array[]; values: Float32Array[] } = { keys: [], values: [] };

@@ -191,8 +191,8 @@ export const ErrorCodes = {
 /**
  * How the client starts the worker process: the same for the extension (workerClient.ts) and
  * for the benches that fork it (bench/soak.ts), so that the soak measures what users run.
- * Both settings trade nothing measurable in speed for resident memory (bench/results/soak.md,
- * model card "Worker memory"):
+ * Together they take about 42 MiB off the worker's resident memory under the soak, at no
+ * measurable cost in speed (bench/results/soak-variants.md, the model card's "Worker memory"):
  * - `--max-semi-space-size=2` (MiB): V8's young generation otherwise grows to 16 MiB per
  *   semi-space, most of it idle between requests (about 25 MiB of the worker's RSS).
  * - `MALLOC_ARENA_MAX=2`: glibc's malloc otherwise keeps an arena per thread that has
