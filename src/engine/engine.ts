@@ -90,14 +90,15 @@ export const OUTPUT_RESERVE = 192;
 const CACHE_SLOTS = 4;
 /**
  * Most uncached prompt rows per model call. A longer prompt is filled in calls of this many
- * rows before decoding starts, so that no call is wider than this (or than a decoding call):
- * the call's logits (rows * vocab floats), new keys and values and onnxruntime's activations
- * stay a few MiB instead of growing with the prompt, and a cancelled request stops after the
- * current chunk. The worker ends a soak about 21 MiB lower than with one wide call, for about
- * 7% more time to the first tokens of a cold 320-token prompt; 64 rows would save about 10 MiB
- * more for 16-20% (bench/results/prefill-chunks.md, soak-variants.md).
+ * rows before decoding starts, so that no call is wider than this (or than a decoding call),
+ * and a cancelled request stops after the current chunk. 320 is the widest prompt the engine
+ * builds for a 512-token context (context minus OUTPUT_RESERVE): every prompt of the shipped
+ * model goes in one call, and a longer-context model's prompt in chunks of this size. Smaller
+ * chunks cost memory for time: 128-row chunks ended a soak 15 MiB lower but got the first
+ * tokens of a cold 320-token prompt 6-8% later, 64-row chunks 16-20% later
+ * (bench/results/prefill-chunks.md, soak-variants.md).
  */
-export const PREFILL_CHUNK = 128;
+export const PREFILL_CHUNK = 320;
 
 /** Everything an Engine runs on; `Engine.load` builds it from a model directory. */
 export interface EngineParts {

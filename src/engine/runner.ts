@@ -72,7 +72,7 @@ export class OrtRunner implements Forward {
    * layer the new rows' keys and values. A call then allocates nothing for the garbage
    * collector. Left to ORT, each call's 2 * layers key/value outputs were fresh buffers that
    * lived until a collection (under Electron, copies into V8's memory as well). Grown on
-   * demand, by doubling.
+   * demand to the widest call so far.
    */
   private logitsBuffer = new Float32Array(0);
   private kvBuffers: { keys: Float32Array[]; values: Float32Array[] } = { keys: [], values: [] };
@@ -144,10 +144,11 @@ export class OrtRunner implements Forward {
       feeds[`past_key_${i}`] = new ort.Tensor('float32', request.past.keys[i]!, [1, P, H, Dh]);
       feeds[`past_value_${i}`] = new ort.Tensor('float32', request.past.values[i]!, [1, P, H, Dh]);
     }
-    if (this.logitsBuffer.length < Q * V) this.logitsBuffer = new Float32Array(Math.max(Q * V, 2 * this.logitsBuffer.length));
+    // Rows rounded up to a multiple of 32, not doubled: the widest call sets the size.
+    const rows = Math.ceil(Q / 32) * 32;
+    if (this.logitsBuffer.length < Q * V) this.logitsBuffer = new Float32Array(rows * V);
     const rowSize = H * Dh;
     if ((this.kvBuffers.keys[0]?.length ?? 0) < Q * rowSize) {
-      const rows = Math.max(Q, 2 * ((this.kvBuffers.keys[0]?.length ?? 0) / rowSize));
       const layers = () => Array.from({ length: L }, () => new Float32Array(rows * rowSize));
       this.kvBuffers = { keys: layers(), values: layers() };
     }
