@@ -129,6 +129,13 @@ function forget(slot: CacheSlot): void {
   slot.tokens = [];
 }
 
+/** The request's prompt rows per call: its `prefillChunk`, else PREFILL_CHUNK. @throws RangeError */
+function prefillChunk(opts: Pick<DecodeOptions, 'prefillChunk'>): number {
+  const chunk = opts.prefillChunk ?? PREFILL_CHUNK;
+  if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError(`prefillChunk must be an integer >= 1, got ${chunk}`);
+  return chunk;
+}
+
 function checkOptions(opts: DecodeOptions): { M: number; B: number } {
   if (opts.decoder !== 'ptp' && opts.decoder !== 'ar') throw new RangeError(`decoder must be 'ptp' or 'ar', got ${String(opts.decoder)}`);
   if (!Number.isInteger(opts.maxTokens) || opts.maxTokens < 0) throw new RangeError(`maxTokens must be an integer >= 0, got ${opts.maxTokens}`);
@@ -241,20 +248,18 @@ export class Engine {
       if (opts.signal?.aborted) return { promptTokens: 0, prefilled: 0 };
       const { ids, slot, reused } = this.prepare(prompt, opts);
       // The last prompt token stays uncached, as in `complete`: its row is the first call's.
-      await this.fill(slot, ids, ids.length - 1, opts);
+      await this.fill(slot, ids, ids.length - 1, prefillChunk(opts), opts.signal);
       return { promptTokens: ids.length, prefilled: slot.cache.length - reused };
     });
   }
 
   /**
-   * Runs ids[cache.length, end) into the slot's cache, PREFILL_CHUNK rows per call, and stops
-   * early (with what it has cached) when the request's signal aborts. The token list follows the cache.
+   * Runs ids[cache.length, end) into the slot's cache, `chunk` rows per call, and stops early
+   * (with what it has cached) when `signal` aborts. The token list follows the cache.
    */
-  private async fill(slot: CacheSlot, ids: readonly number[], end: number, opts: Pick<DecodeOptions, 'signal' | 'prefillChunk'>): Promise<void> {
-    const chunk = opts.prefillChunk ?? PREFILL_CHUNK;
-    if (!Number.isInteger(chunk) || chunk < 1) throw new RangeError(`prefillChunk must be an integer >= 1, got ${chunk}`);
+  private async fill(slot: CacheSlot, ids: readonly number[], end: number, chunk: number, signal: AbortSignal | undefined): Promise<void> {
     try {
-      while (slot.cache.length < end && !opts.signal?.aborted) {
+      while (slot.cache.length < end && !signal?.aborted) {
         const pastLen = slot.cache.length;
         const tokens = ids.slice(pastLen, Math.min(end, pastLen + chunk));
         const layout = layoutCall({ pastLen, tokens, contextRows: tokens.length, groups: [], firstOutputIndex: 0, u: () => 0 });
@@ -300,8 +305,9 @@ export class Engine {
     const { M, B } = checkOptions(opts);
     const contextLength = this.manifest.context_length;
     const { built, ids, healing, slot, reused } = this.prepare(prompt, opts);
-    // All but the last PREFILL_CHUNK prompt rows go in first; the rest is the first call's.
-    await this.fill(slot, ids, ids.length - (opts.prefillChunk ?? PREFILL_CHUNK), opts);
+    // All but the last chunk of prompt rows go in first; the rest is the first call's.
+    const chunk = prefillChunk(opts);
+    await this.fill(slot, ids, ids.length - chunk, chunk, opts.signal);
 
     let firstCallAt: number | undefined;
     const generation = new Generation(this.tokenizer.createDetokenizer(), {

@@ -74,8 +74,7 @@ export class OrtRunner implements Forward {
    * lived until a collection (under Electron, copies into V8's memory as well). Grown on
    * demand to the widest call so far.
    */
-  private logitsBuffer = new Float32Array(0);
-  private kvBuffers: { keys: Float32Array[]; values: Float32Array[] } = { keys: [], values: [] };
+  private buffers = { rows: 0, logits: new Float32Array(0), keys: [] as Float32Array[], values: [] as Float32Array[] };
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -144,17 +143,16 @@ export class OrtRunner implements Forward {
       feeds[`past_key_${i}`] = new ort.Tensor('float32', request.past.keys[i]!, [1, P, H, Dh]);
       feeds[`past_value_${i}`] = new ort.Tensor('float32', request.past.values[i]!, [1, P, H, Dh]);
     }
-    // Rows rounded up to a multiple of 32, not doubled: the widest call sets the size.
-    const rows = Math.ceil(Q / 32) * 32;
-    if (this.logitsBuffer.length < Q * V) this.logitsBuffer = new Float32Array(rows * V);
     const rowSize = H * Dh;
-    if ((this.kvBuffers.keys[0]?.length ?? 0) < Q * rowSize) {
+    if (this.buffers.rows < Q) {
+      // Rows rounded up to a multiple of 32, not doubled: the widest call sets the size.
+      const rows = Math.ceil(Q / 32) * 32;
       const layers = () => Array.from({ length: L }, () => new Float32Array(rows * rowSize));
-      this.kvBuffers = { keys: layers(), values: layers() };
+      this.buffers = { rows, logits: new Float32Array(rows * V), keys: layers(), values: layers() };
     }
-    const logits = this.logitsBuffer.subarray(0, Q * V);
-    const newKeys = this.kvBuffers.keys.map((b) => b.subarray(0, Q * rowSize));
-    const newValues = this.kvBuffers.values.map((b) => b.subarray(0, Q * rowSize));
+    const logits = this.buffers.logits.subarray(0, Q * V);
+    const newKeys = this.buffers.keys.map((b) => b.subarray(0, Q * rowSize));
+    const newValues = this.buffers.values.map((b) => b.subarray(0, Q * rowSize));
     const fetches: Record<string, ort.Tensor> = { logits: new ort.Tensor('float32', logits, [1, Q, V]) };
     for (let i = 0; i < L; i++) {
       fetches[`new_key_${i}`] = new ort.Tensor('float32', newKeys[i]!, [1, Q, H, Dh]);
