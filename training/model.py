@@ -254,3 +254,27 @@ def load_weights(path, map_location="cpu") -> tuple[PTPModel, dict]:
     model = PTPModel(Config.from_dict(ck["config"]))
     model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
     return model, ck
+
+
+def grow_lora(model: PTPModel, rank: int) -> PTPModel:
+    """The same network with every LoRA widened to ``rank``: the trained adapters fill the first
+    rows of A and columns of B, the new rows of A start as a fresh layer's and the new columns of
+    B at zero, so every output is unchanged and training can use the added rank."""
+    old = model.cfg.lora_rank
+    if rank < old:
+        raise ValueError(f"LoRA rank {rank} is below the checkpoint's {old}: adapters can be widened, not narrowed")
+    if rank == old:
+        return model
+    grown = PTPModel(Config.from_dict({**asdict(model.cfg), "lora_rank": rank})).to(next(model.parameters()).device)
+    state = grown.state_dict()
+    with torch.no_grad():
+        for k, v in model.state_dict().items():
+            if k.endswith("lora_a.weight"):
+                state[k][:old] = v
+            elif k.endswith("lora_b.weight"):
+                state[k].zero_()
+                state[k][:, :old] = v
+            else:
+                state[k] = v
+    grown.load_state_dict(state)
+    return grown

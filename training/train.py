@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import Special, TokenData, batch, engine_batch, special_ids  # noqa: E402
-from model import Config, PTPModel, count_params, load_weights, save_weights  # noqa: E402
+from model import Config, PTPModel, count_params, grow_lora, load_weights, save_weights  # noqa: E402
 import ptp  # noqa: E402
 
 
@@ -308,6 +308,8 @@ def train_ptp(args):
     out = Path(args.out)
     src = out if (args.resume and out.exists()) else Path(args.init)
     model, ck = load_weights(src)
+    if args.lora_rank:
+        model = grow_lora(model, args.lora_rank)
     state = ck.get("ptp_state", {}) if src == out else {}
     model.to(device)
     for p in model.base_parameters():
@@ -316,7 +318,7 @@ def train_ptp(args):
     for p in params:
         p.requires_grad_(True)
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
-    log(f"ptp: {count_params(model)} params from {src}, L={args.window} N={args.windows} "
+    log(f"ptp: {count_params(model)} params (LoRA rank {model.cfg.lora_rank}) from {src}, L={args.window} N={args.windows} "
         f"T={args.temperature} k={args.top_k} p={args.top_p}")
     rng = np.random.default_rng(args.seed * 7919 + rank + state.get("step", 0))
     step, best = state.get("step", 0), state.get("best", -1.0)
@@ -412,6 +414,8 @@ def main(argv=None):
     ap.add_argument("--contexts", choices=["engine", "packed"], default="engine",
                     help="where the teacher's continuations start, in training and validation: at a cursor as the "
                          "engine prompts (data.engine_context), or anywhere in a packed row (the runs up to the fourth session)")
+    ap.add_argument("--lora-rank", type=int, default=0,
+                    help="ptp stage: widen the adapters to this rank first (outputs unchanged; 0 = the checkpoint's)")
     ap.add_argument("--sample-reuse", type=int, default=1, help="PTP steps per teacher sample (fresh windows and u each)")
     ap.add_argument("--sample-batch", type=int, default=0,
                     help="rows the teacher samples at once, split into steps of --batch-size (0 = --batch-size)")

@@ -5,7 +5,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from model import NEG, Config, PTPModel, u_bits  # noqa: E402
+from model import NEG, Config, PTPModel, grow_lora, u_bits  # noqa: E402
 import ptp  # noqa: E402
 
 CFG = Config(vocab_size=97, hidden_size=32, num_layers=2, num_heads=2, intermediate_size=48, lora_rank=4)
@@ -49,6 +49,28 @@ def test_token_rows_ignore_adapters_and_aux_rows():
     # and the aux rows do depend on u
     mixed2, _ = m(input_ids=ids, aux=1 - aux, position_ids=pos, attention_bias=bias)
     assert not torch.allclose(mixed[:, 6:], mixed2[:, 6:])
+
+
+def test_grow_lora_keeps_every_output_and_trains_the_added_rank():
+    m = random_model()
+    ids = torch.randint(0, 97, (1, 6))
+    aux = torch.rand(1, 3)
+    pos = torch.cat([torch.arange(6), torch.arange(5, 8)]).unsqueeze(0)
+    bias = torch.zeros(9, 9).masked_fill(torch.ones(9, 9, dtype=torch.bool).triu(1), NEG).view(1, 1, 9, 9)
+    before, _ = m(input_ids=ids, aux=aux, position_ids=pos, attention_bias=bias)
+    g = grow_lora(m, 7)
+    assert g.cfg.lora_rank == 7 and g.blocks[0].attn.q.lora_a.weight.shape[0] == 7
+    after, _ = g(input_ids=ids, aux=aux, position_ids=pos, attention_bias=bias)
+    assert torch.allclose(before, after, atol=1e-5)
+    # the added columns of B get a gradient: the new rank is not dead weight
+    after[:, 6:].logsumexp(-1).sum().backward()
+    assert g.blocks[0].mlp.up.lora_b.weight.grad[:, 4:].abs().sum() > 0
+    assert grow_lora(m, 4) is m
+    try:
+        grow_lora(m, 2)
+        raise AssertionError("narrowing must fail")
+    except ValueError as e:
+        assert "below the checkpoint's 4" in str(e)
 
 
 def test_u_bits_binary_expansion():

@@ -57,8 +57,10 @@ def test_teacher_learns_resumes_and_ptp_trains(tmp_path):
     # The starting weights are the bar: three steps in warm-up do not beat them, and write nothing.
     log = run([*ptp_args, "--steps", "3"])
     assert "at the start" in log and not parts.exists() and not (tmp_path / "ptp.pt").exists(), log[-1500:]
-    run([*ptp_args, "--steps", "20", "--lr", "1e-2", "--warmup", "2"])
+    # Widened from the teacher's LoRA rank 4 to 6: the checkpoint, validation and export follow.
+    run([*ptp_args, "--steps", "20", "--lr", "1e-2", "--warmup", "2", "--lora-rank", "6"])
     model, extra = load_weights(parts / "ptp.fp16.part0")
+    assert model.cfg.lora_rank == 6
     assert len(extra["hist"]) == 5 and abs(sum(extra["hist"]) - 1) < 1e-5
     # validate_ptp.py repeats the stage's validation: the number the checkpoint was selected on.
     out = run([sys.executable, str(ROOT / "training" / "validate_ptp.py"), "--ckpt", str(parts / "ptp.fp16.part0"),
