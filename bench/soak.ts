@@ -241,6 +241,8 @@ interface StatusSample {
   t: number;
   sent: number;
   rssBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
   pending: number;
   statusMs: number;
 }
@@ -488,7 +490,7 @@ class Session {
   async status(): Promise<StatusResult> {
     const started = performance.now();
     const s = await this.w.connection.sendRequest(StatusRequest);
-    this.statusSamples.push({ t: started, sent: this.sent.length, rssBytes: s.rssBytes, pending: s.pending, statusMs: performance.now() - started });
+    this.statusSamples.push({ t: started, sent: this.sent.length, rssBytes: s.rssBytes, heapUsedBytes: s.heapUsedBytes, externalBytes: s.externalBytes, pending: s.pending, statusMs: performance.now() - started });
     return s;
   }
 
@@ -660,13 +662,17 @@ async function main(): Promise<void> {
       `settled after it (median of the samples over the next ${REQUESTS / 10} requests) ${mib(warmRss)} MiB; after the soak (median of ${IDLE_SAMPLES} samples over ${IDLE_SAMPLES} s idle) ${mib(endRss)} MiB. ` +
       `After warm-up the samples ranged ${mib(summary.rss.minAfterWarmupBytes)}-${mib(summary.rss.maxAfterWarmupBytes)} MiB and their least-squares trend was ${slope >= 0 ? '+' : ''}${mib(slope)} MiB per 1,000 requests.`,
     '',
+    '',
+    'Where it is (medians of the samples): the JS heap in use, memory outside it held by JS objects (ArrayBuffers: the',
+    "engine's key/value caches and output buffers), and the rest: native (onnxruntime, node, the mapped libraries).",
+    '',
     ...table(
-      ['requests sent', 'RSS MiB (median of samples)', 'pending (max)'],
-      rssTimeline.map((r) => [r.sent, mib(r.rssBytes), r.pending]),
+      ['requests sent', 'RSS MiB', 'JS heap MiB', 'external MiB', 'native MiB', 'pending (max)'],
+      rssTimeline.map((r) => [r.sent, mib(r.rssBytes), mib(r.heapUsedBytes), mib(r.externalBytes), mib(r.nativeBytes), r.pending]),
     ),
   ];
-  // Every status sample, for a closer look: [requests sent, RSS MiB, pending, status ms].
-  const samples = session.statusSamples.map((s) => [s.sent, round(s.rssBytes / 2 ** 20, 1), s.pending, round(s.statusMs, 1)]);
+  // Every status sample, for a closer look: [requests sent, RSS MiB, JS heap MiB, external MiB, pending, status ms].
+  const samples = session.statusSamples.map((s) => [s.sent, ...[s.rssBytes, s.heapUsedBytes, s.externalBytes].map((b) => round(b / 2 ** 20, 1)), s.pending, round(s.statusMs, 1)]);
   writeResults(OUT, { info, checks, summary, rssTimeline, samples }, md);
   for (const c of checks) log(`${c.ok ? 'pass' : 'FAIL'}  ${c.check}: ${c.value}`);
   log(
@@ -724,15 +730,32 @@ function histogram(xs: readonly number[]): Record<string, number> {
   return h;
 }
 
-/** RSS and queue depth per tenth of the run. */
-function timeline(samples: readonly StatusSample[]): Array<{ sent: number; rssBytes: number; pending: number }> {
+interface TimelineRow {
+  sent: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+  /** RSS less the JS heap in use and external memory: onnxruntime, node, the mapped libraries. */
+  nativeBytes: number;
+  pending: number;
+}
+
+/** Memory (medians) and queue depth per tenth of the run. */
+function timeline(samples: readonly StatusSample[]): TimelineRow[] {
   const step = Math.max(1, Math.round(REQUESTS / 10));
-  const rows: Array<{ sent: number; rssBytes: number; pending: number }> = [];
+  const rows: TimelineRow[] = [];
   for (let from = 0; from < REQUESTS; from += step) {
     const window = samples.filter((s) => s.sent >= from && s.sent < from + step);
     if (window.length === 0) continue;
-    const rss = window.map((s) => s.rssBytes).sort((a, b) => a - b);
-    rows.push({ sent: from + step, rssBytes: rss[rss.length >> 1]!, pending: Math.max(...window.map((s) => s.pending)) });
+    const med = (f: (s: StatusSample) => number): number => median(window.map(f));
+    rows.push({
+      sent: from + step,
+      rssBytes: med((s) => s.rssBytes),
+      heapUsedBytes: med((s) => s.heapUsedBytes),
+      externalBytes: med((s) => s.externalBytes),
+      nativeBytes: med((s) => s.rssBytes - s.heapUsedBytes - s.externalBytes),
+      pending: Math.max(...window.map((s) => s.pending)),
+    });
   }
   return rows;
 }

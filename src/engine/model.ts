@@ -20,6 +20,8 @@ export interface LoadOptions {
   threads?: number;
   device?: Device;
   log?: (line: string) => void;
+  /** ORT's per-shape memory plans (RunnerOptions.memoryPattern); default off. */
+  memoryPattern?: boolean;
 }
 
 export interface LoadedModel {

@@ -19,6 +19,15 @@ export interface RunnerOptions {
    */
   device?: Device;
   log?: (line: string) => void;
+  /**
+   * ORT's memory pattern: it plans the memory of a call per set of input shapes and keeps every
+   * plan. Off by default: nearly every call here has new shapes (rows and past length both
+   * vary), so the plans are made and kept but seldom used. Off, the same requests ran 1% faster
+   * side by side and the worker ended 6 MiB lower, within run-to-run noise (`npm run
+   * bench:ort-memory`, bench/results/ort-memory.md); on 12,000 calls of random shapes the session
+   * settled 19 MiB lower (model card, eighth session).
+   */
+  memoryPattern?: boolean;
 }
 
 export interface RunnerShape extends KvShape {
@@ -97,6 +106,7 @@ export class OrtRunner implements Forward {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      enableMemPattern: options.memoryPattern ?? false,
       logSeverityLevel: 3,
     });
     let session: ort.InferenceSession;

@@ -127,6 +127,13 @@ export interface StatusResult {
   last?: CompletionStats;
   /** Worker resident memory, bytes. */
   rssBytes: number;
+  /**
+   * Where the resident memory is, bytes: V8's heap in use, and memory outside it that JS objects
+   * hold (ArrayBuffers: the engine's key/value caches and output buffers). The rest of rssBytes is
+   * native: onnxruntime's session and arena, node itself, the mapped libraries.
+   */
+  heapUsedBytes: number;
+  externalBytes: number;
   /** The worker's process id (the log, `kill`, and the crash tests use it). */
   pid: number;
   /** Requests served / cancelled since start. */

@@ -68,17 +68,22 @@ export function startServer(connection: Connection, scriptDir: string): void {
   const traces = new TraceLog();
   const counters = { served: 0, cancelled: 0, last: undefined as CompletionStats | undefined };
 
-  const status = (): StatusResult => ({
-    state: host.state,
-    ...(host.error !== undefined ? { error: host.error } : {}),
-    ...(host.model !== undefined ? { model: host.model.info } : {}),
-    ...(counters.last !== undefined ? { last: counters.last } : {}),
-    rssBytes: process.memoryUsage.rss(),
-    pid: process.pid,
-    served: counters.served,
-    cancelled: counters.cancelled,
-    pending: tracker.pending,
-  });
+  const status = (): StatusResult => {
+    const memory = process.memoryUsage();
+    return {
+      state: host.state,
+      ...(host.error !== undefined ? { error: host.error } : {}),
+      ...(host.model !== undefined ? { model: host.model.info } : {}),
+      ...(counters.last !== undefined ? { last: counters.last } : {}),
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      externalBytes: memory.external,
+      pid: process.pid,
+      served: counters.served,
+      cancelled: counters.cancelled,
+      pending: tracker.pending,
+    };
+  };
   const notifyStatus = (): void => void connection.sendNotification(StatusChangedNotification, status()).catch(() => undefined);
   let statusTimer: NodeJS.Timeout | undefined;
   const notifyStatusSoon = (): void => {

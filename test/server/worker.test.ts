@@ -78,6 +78,8 @@ suite('worker with the shipped model (stdio)', () => {
     assert.equal(s.model!.device, 'cpu');
     assert.equal(s.model!.threads, 1);
     assert.ok(s.rssBytes > 0);
+    assert.ok(s.heapUsedBytes > 0 && s.heapUsedBytes < s.rssBytes, 'the JS heap is part of the resident memory');
+    assert.ok(s.externalBytes > 0, 'the engine holds its buffers outside the JS heap');
     assert.ok(w.statuses.some((n) => n.state === 'loading') && w.statuses.some((n) => n.state === 'ready'), 'statusChanged went loading -> ready');
   });
 
