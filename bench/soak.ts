@@ -662,7 +662,6 @@ async function main(): Promise<void> {
       `settled after it (median of the samples over the next ${REQUESTS / 10} requests) ${mib(warmRss)} MiB; after the soak (median of ${IDLE_SAMPLES} samples over ${IDLE_SAMPLES} s idle) ${mib(endRss)} MiB. ` +
       `After warm-up the samples ranged ${mib(summary.rss.minAfterWarmupBytes)}-${mib(summary.rss.maxAfterWarmupBytes)} MiB and their least-squares trend was ${slope >= 0 ? '+' : ''}${mib(slope)} MiB per 1,000 requests.`,
     '',
-    '',
     'Where it is (medians of the samples): the JS heap in use, memory outside it held by JS objects (ArrayBuffers: the',
     "engine's key/value caches and output buffers), and the rest: native (onnxruntime, node, the mapped libraries).",
     '',
