@@ -24,8 +24,8 @@ export interface RunnerOptions {
    * plan. Off by default: nearly every call here has new shapes (rows and past length both
    * vary), so the plans are made and kept but seldom used. Off, the same requests ran 1% faster
    * side by side and the worker ended 6 MiB lower, within run-to-run noise (`npm run
-   * bench:ort-memory`, bench/results/ort-memory.md); on 12,000 calls of random shapes the session
-   * settled 19 MiB lower (model card, eighth session).
+   * bench:ort-memory`, bench/results/ort-memory.md); on 12,000 calls of random shapes a bare
+   * session settled 19 MiB lower (bench/ort-shapes.mjs).
    */
   memoryPattern?: boolean;
 }
