@@ -67,7 +67,15 @@ async function timed(engine: Engine, r: Request, seed: number): Promise<{ result
 
 const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 
-function settledRss(): { rss: number; heapUsed: number; external: number } {
+/** Memory after a full garbage collection, MiB. */
+interface MemorySample {
+  after: string;
+  rss: number;
+  heapUsed: number;
+  external: number;
+}
+
+function settledRss(): Omit<MemorySample, 'after'> {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   return { rss: mib(m.rss), heapUsed: mib(m.heapUsed), external: mib(m.external) };
@@ -76,7 +84,7 @@ function settledRss(): { rss: number; heapUsed: number; external: number } {
 /** In a child: one setting, the workload PASSES times; prints its memory as one JSON line. */
 async function child(memoryPattern: boolean): Promise<void> {
   const engine = await Engine.load(MODEL_DIR, { memoryPattern });
-  const samples = [{ after: 'load', ...settledRss() }];
+  const samples: MemorySample[] = [{ after: 'load', ...settledRss() }];
   const requests = workload();
   for (let pass = 1; pass <= PASSES; pass++) {
     for (const r of requests) await engine.complete(r.prompt, decoding(pass, r.key));
@@ -118,7 +126,7 @@ async function main(): Promise<void> {
     });
     if (run.status !== 0) throw new Error(`the ${s.name} child failed: ${run.stderr}`);
     log(`  memory: ${s.name} done`);
-    return JSON.parse(run.stdout.trim().split('\n').pop()!) as ReturnType<typeof settledRss>[] & { after: string }[];
+    return JSON.parse(run.stdout.trim().split('\n').pop()!) as MemorySample[];
   });
   info.load.push(sampleLoad());
 

@@ -19,7 +19,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scope } from '../../src/context';
 import { analyze } from '../../src/context';
-import { type CaseKind, DATA_DIR, type FimCase, newStore } from '../lib/cases';
+import { type CaseKind, DATA_DIR, type FimCase, newStore, TOP_LEVEL_START } from '../lib/cases';
 import { type CorpusFile, readValidation } from '../lib/corpus';
 import { log } from '../lib/report';
 import { Rng } from '../lib/rng';
@@ -64,7 +64,7 @@ const blank = (l: Line): boolean => l.contentEnd <= l.start + l.indent;
 
 /** A line that starts a top-level statement (not indented, not a closer, not inside a string by the look of it). */
 function topLevel(text: string, l: Line): boolean {
-  return l.indent === 0 && !blank(l) && /^[A-Za-z_@#$<\/]/.test(text[l.start] ?? '');
+  return l.indent === 0 && !blank(l) && TOP_LEVEL_START.test(text[l.start] ?? '');
 }
 
 /**

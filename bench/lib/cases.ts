@@ -39,6 +39,12 @@ export interface FimCase {
 
 export const DATA_DIR = join(REPO, 'bench/data');
 
+/**
+ * The first character of a line that starts a top-level statement, by the look of it (no
+ * indentation, not a closer or a quote): where makeCases.ts prefers a case's window to begin.
+ */
+export const TOP_LEVEL_START = /^[A-Za-z_@#$<\/]/;
+
 export function readCases(file: string): FimCase[] {
   const path = file.includes('/') ? file : join(DATA_DIR, file);
   return readFileSync(path, 'utf8')
