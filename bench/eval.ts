@@ -36,14 +36,13 @@ import { performance } from 'node:perf_hooks';
 import type { ScopeInfo, SyntaxDocument } from '../src/context';
 import { analyze, buildPrompt, makeStopper, trimCompletion } from '../src/context';
 import { Engine } from '../src/engine';
-import { completeAt as workerCompleteAt } from '../src/server/completeAt';
 import { AcceptanceTracker, survival } from './lib/acceptance';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { editSimilarity, exactMatch, exactMatchIgnoringWhitespace } from './lib/match';
 import { NGramModel } from './lib/ngram';
-import { completeAt, firstLineBreak } from './lib/pipeline';
+import { completeAt, firstLineBreak, shownCompletion } from './lib/pipeline';
 import { args, log, table, writeResults } from './lib/report';
 import { fmt, mean, pct, sum } from './lib/stats';
 
@@ -121,14 +120,8 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
     // 1. Quality, greedy. The raw decode stops at the line break (next line) or end-of-text.
     const ar = await completeAt(engine, doc, c.offset, { decoding: greedy, policy, stop: isLine ? 'line' : 'none', trim: false, maxTokens: isLine ? LINE_CAP : MULTI_CAP, cacheKey: key });
     const rawText = ar.raw.replace(/[ \t]+$/, '');
-    const shown = await workerCompleteAt({ engine, latency: policy.curve }, doc, c.offset, {
-      decoding: { ...greedy, blockSize: 1 },
-      mode: 'inline',
-      cacheKey: key,
-      requestId: `eval-${n}`,
-    });
-    if (shown.kind !== 'done') throw new Error(`${c.id}: the worker's pipeline gave ${shown.kind}`);
-    const shownText = isLine ? shown.text.split('\n', 1)[0]! : shown.text;
+    const shown = await shownCompletion(engine, policy, doc, c.offset, { seed: n, cacheKey: key, requestId: `eval-${n}` });
+    const shownText = isLine ? shown.split('\n', 1)[0]! : shown;
     const model: CaseResult['model'] = {
       raw: score(rawText, c.target),
       pipeline: score(pipelineOf(doc, c.offset, ar.info, ar.raw), c.target),

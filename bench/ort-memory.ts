@@ -75,7 +75,7 @@ interface MemorySample {
   external: number;
 }
 
-function settledRss(): Omit<MemorySample, 'after'> {
+function settledMemory(): Omit<MemorySample, 'after'> {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   return { rss: mib(m.rss), heapUsed: mib(m.heapUsed), external: mib(m.external) };
@@ -84,11 +84,11 @@ function settledRss(): Omit<MemorySample, 'after'> {
 /** In a child: one setting, the workload PASSES times; prints its memory as one JSON line. */
 async function child(memoryPattern: boolean): Promise<void> {
   const engine = await Engine.load(MODEL_DIR, { memoryPattern });
-  const samples: MemorySample[] = [{ after: 'load', ...settledRss() }];
+  const samples: MemorySample[] = [{ after: 'load', ...settledMemory() }];
   const requests = workload();
   for (let pass = 1; pass <= PASSES; pass++) {
     for (const r of requests) await engine.complete(r.prompt, decoding(pass, r.key));
-    samples.push({ after: `pass ${pass}`, ...settledRss() });
+    samples.push({ after: `pass ${pass}`, ...settledMemory() });
   }
   await engine.dispose();
   process.stdout.write(`${JSON.stringify(samples)}\n`);

@@ -13,13 +13,13 @@
  * on the whole file with the target removed. Cases whose file changed since the cases were drawn
  * are skipped and counted.
  */
-import { completeAt as workerCompleteAt } from '../src/server/completeAt';
 import { Engine } from '../src/engine';
 import { type FimCase, newStore, openCase, readCases, TOP_LEVEL_START } from './lib/cases';
 import { readValidation } from './lib/corpus';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { exactMatch } from './lib/match';
+import { shownCompletion } from './lib/pipeline';
 import { log, table, writeResults } from './lib/report';
 import { pct } from './lib/stats';
 
@@ -62,14 +62,8 @@ function wholeFile(c: FimCase, files: Map<string, string>): FimCase | undefined 
     const shown: string[] = [];
     for (const k of [c, file]) {
       const doc = await openCase(store, k);
-      const r = await workerCompleteAt({ engine, latency: policy.curve }, doc, k.offset, {
-        decoding: { decoder: 'ar', seed: n, temperature: 0, topK: 50, topP: 0.95, blockSize: 1 },
-        mode: 'inline',
-        cacheKey: k.id,
-        requestId: k.id,
-      });
-      if (r.kind !== 'done') throw new Error(`${k.id}: the worker's pipeline gave ${r.kind}`);
-      shown.push(r.text.split('\n', 1)[0]!);
+      const text = await shownCompletion(engine, policy, doc, k.offset, { seed: n, cacheKey: k.id, requestId: k.id });
+      shown.push(text.split('\n', 1)[0]!);
     }
     rows.push({ id: c.id, lang: c.lang, target: c.target, window: shown[0]!, file: shown[1]!, topLevelStart: TOP_LEVEL_START.test(c.text) });
     if ((n + 1) % 50 === 0) log(`  ${n + 1} of ${cases.length}`);

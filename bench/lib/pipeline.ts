@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { LatencyPoint, ScopeInfo, SyntaxDocument } from '../../src/context';
 import { analyze, buildPrompt, makeStopper, restoreEol, trimCompletion } from '../../src/context';
 import type { DecodeResult, Engine } from '../../src/engine';
+import { completeAt as workerCompleteAt } from '../../src/server/completeAt';
 
 export interface Decoding {
   decoder: 'ptp' | 'ar';
@@ -103,4 +104,25 @@ export async function completeAt(engine: Engine, doc: SyntaxDocument, offset: nu
   const text = restoreEol(trimmed, prompt.eol);
   const t4 = performance.now();
   return { text, raw, info, result, ms: { prompt: t1 - t0, analyze: t2 - t1, engine: t3 - t2, trim: t4 - t3, total: t4 - t0 } };
+}
+
+/**
+ * What the extension shows at `offset`, greedy: the worker's own `completeAt` (its typed-whitespace
+ * holdback, the scope's stop rules and trimming), as the eval's "shown" column scores it.
+ */
+export async function shownCompletion(
+  engine: Engine,
+  policy: Policy,
+  doc: SyntaxDocument,
+  offset: number,
+  request: { seed: number; cacheKey: string; requestId: string },
+): Promise<string> {
+  const r = await workerCompleteAt({ engine, latency: policy.curve }, doc, offset, {
+    decoding: { decoder: 'ar', seed: request.seed, temperature: 0, topK: 50, topP: 0.95, blockSize: 1 },
+    mode: 'inline',
+    cacheKey: request.cacheKey,
+    requestId: request.requestId,
+  });
+  if (r.kind !== 'done') throw new Error(`${request.cacheKey}: the worker's pipeline gave ${r.kind}`);
+  return r.text;
 }
