@@ -1,8 +1,9 @@
 /**
  * Writes the benchmark and evaluation case files in bench/data from the validation split of the
- * local corpus (data/corpus/val.jsonl.xz), never from a package in ../shared/heldout.txt.
+ * local corpus (data/corpus/val.jsonl.xz), never from a package in training/corpus/heldout.txt.
  *
- *   npm run bench:cases            (= node --import tsx bench/data/makeCases.ts)
+ *   npm run bench:cases                        (= node --import tsx bench/data/makeCases.ts)
+ *   npm run bench:cases -- --only whole-line   (one case file: its name without .jsonl)
  *
  * Everything is drawn with a fixed seed, so the same corpus gives the same files. Each case keeps
  * only a window of its file (from a top-level line at least PREFIX_MIN characters before the
@@ -12,6 +13,10 @@
  *   eval-line.jsonl       next-line cases, Python / JavaScript / TypeScript (cursor at a random
  *                         point in a line, target = the rest of the line)
  *   eval-multiline.jsonl  a few whole lines (target = 2-4 lines) and emptied block bodies
+ *   eval-whole-line.jsonl the moment after Enter: one line's code removed, its indentation and
+ *                         line break kept, the cursor after the indentation, target = that
+ *                         line's code; Python / JavaScript / TypeScript / Go, and the document is
+ *                         the whole file (files of at most WHOLE_FILE_MAX characters)
  *   blocksize.jsonl       cases per context scope (expression, line, statement, block)
  *   speed-prompts.jsonl   prompts with a long removed middle, for 64-token completions
  */
@@ -21,7 +26,7 @@ import type { Scope } from '../../src/context';
 import { analyze } from '../../src/context';
 import { type CaseKind, DATA_DIR, type FimCase, newStore, TOP_LEVEL_START } from '../lib/cases';
 import { type CorpusFile, readValidation } from '../lib/corpus';
-import { log } from '../lib/report';
+import { args, log } from '../lib/report';
 import { Rng } from '../lib/rng';
 
 const SEED = 20261126;
@@ -37,6 +42,10 @@ const MAX_LINE = 200;
 /** Cases drawn from one file, at most, per case set (TypeScript has only 20 validation files). */
 const PER_FILE: Record<string, number> = { typescript: 6 };
 const DEFAULT_PER_FILE = 3;
+/** Whole-line cases keep their whole file; files up to this size keep the case files small. */
+const WHOLE_FILE_MAX = 16_000;
+/** TypeScript has few validation files under WHOLE_FILE_MAX: more cases per file there. */
+const WHOLE_TS_PER_FILE = 10;
 
 interface Line {
   start: number;
@@ -208,6 +217,21 @@ function longCase(f: CorpusFile, lines: Line[], rng: Rng): Draft | undefined {
   return draft(f, 'long', cursor, lines[j]!.end, f.text.slice(cursor, lines[j]!.contentEnd));
 }
 
+/**
+ * After Enter: a line's code removed, its indentation and line break kept, the cursor after the
+ * indentation; the document is the whole file. Lines that are only a closer (`}`, `});`) are
+ * skipped: what follows Enter there is rarely worth measuring.
+ */
+function wholeLineCase(f: CorpusFile, lines: Line[], rng: Rng): Draft | undefined {
+  const i = randomLine(lines, rng);
+  if (i === undefined) return undefined;
+  const l = lines[i]!;
+  const cursor = l.start + l.indent;
+  const target = f.text.slice(cursor, l.contentEnd);
+  if (target.length < 2 || /^[)\]}>;,\s]*$/.test(target)) return undefined;
+  return { kind: 'whole-line', lang: f.lang, pkg: f.pkg, path: f.path, text: f.text.slice(0, cursor) + f.text.slice(l.end), offset: cursor, target };
+}
+
 type Generator = (f: CorpusFile, lines: Line[], rng: Rng) => Draft | undefined;
 
 /**
@@ -223,11 +247,11 @@ class FilePool {
 
   private readonly perFile: number;
 
-  constructor(files: CorpusFile[], lang: string) {
-    this.perFile = PER_FILE[lang] ?? DEFAULT_PER_FILE;
+  constructor(files: CorpusFile[], lang: string, maxChars = Infinity, perFile = PER_FILE[lang] ?? DEFAULT_PER_FILE) {
+    this.perFile = perFile;
     this.byPkg = new Map();
     for (const f of files) {
-      if (f.lang !== lang || f.text.length < 1500) continue;
+      if (f.lang !== lang || f.text.length < 1500 || f.text.length > maxChars) continue;
       const lines = f.text.split('\n');
       if (f.text.length / lines.length > 100 || lines.some((l) => l.length > 1000)) continue;
       this.byPkg.set(f.pkg, [...(this.byPkg.get(f.pkg) ?? []), f]);
@@ -296,52 +320,74 @@ function ids(prefix: string, drafts: (Draft & { scope: Scope })[]): FimCase[] {
   return drafts.map((d, i) => ({ id: `${prefix}-${String(i).padStart(3, '0')}`, ...d }));
 }
 
+const CASE_FILES = ['eval-whole-line', 'eval-line', 'eval-multiline', 'blocksize', 'speed-prompts'];
+const only = args().get('only');
+
 (async () => {
   const files = readValidation();
   const langs = ['python', 'javascript', 'typescript', 'go', 'rust', 'php'];
   for (const l of langs) log(`${l}: ${new FilePool(files, l).size} packages`);
   // A fresh pool per case set: the per-file cap counts within one set.
   const pool = (l: string): FilePool => new FilePool(files, l);
+  if (only !== undefined && !CASE_FILES.includes(only)) throw new Error(`--only ${only}: no such case file (one of ${CASE_FILES.join(', ')})`);
+  const wanted = (name: string): boolean => only === undefined || only === name;
+
+  // After Enter, the whole file as context: 100 Python, 80 JavaScript, 60 TypeScript, 60 Go.
+  if (wanted('eval-whole-line')) {
+    const whole: FimCase[] = [];
+    for (const [lang, n] of [['python', 100], ['javascript', 80], ['typescript', 60], ['go', 60]] as const) {
+      whole.push(...ids(`whole-${lang}`, await drawCases(new FilePool(files, lang, WHOLE_FILE_MAX, lang === 'typescript' ? WHOLE_TS_PER_FILE : undefined), new Rng(SEED * 13 + lang.length), wholeLineCase, n)));
+    }
+    write('eval-whole-line.jsonl', whole);
+  }
 
   // Next-line evaluation: 150 Python, 100 JavaScript, 60 TypeScript.
-  const lineSet: FimCase[] = [];
-  for (const [lang, n] of [['python', 150], ['javascript', 100], ['typescript', 60]] as const) {
-    lineSet.push(...ids(`line-${lang}`, await drawCases(pool(lang), new Rng(SEED + lang.length), lineCase, n)));
+  if (wanted('eval-line')) {
+    const lineSet: FimCase[] = [];
+    for (const [lang, n] of [['python', 150], ['javascript', 100], ['typescript', 60]] as const) {
+      lineSet.push(...ids(`line-${lang}`, await drawCases(pool(lang), new Rng(SEED + lang.length), lineCase, n)));
+    }
+    write('eval-line.jsonl', lineSet);
   }
-  write('eval-line.jsonl', lineSet);
 
   // Multi-line evaluation: whole lines and emptied block bodies.
-  const multi: FimCase[] = [];
-  for (const [lang, nBlock, nLines] of [['python', 50, 40], ['javascript', 30, 25], ['typescript', 25, 20]] as const) {
-    const rng = new Rng(SEED * 3 + lang.length);
-    multi.push(...ids(`block-${lang}`, await drawCases(pool(lang), rng, blockCase, nBlock, (_, s) => s === 'block')));
-    multi.push(...ids(`lines-${lang}`, await drawCases(pool(lang), rng, linesCase, nLines)));
+  if (wanted('eval-multiline')) {
+    const multi: FimCase[] = [];
+    for (const [lang, nBlock, nLines] of [['python', 50, 40], ['javascript', 30, 25], ['typescript', 25, 20]] as const) {
+      const rng = new Rng(SEED * 3 + lang.length);
+      multi.push(...ids(`block-${lang}`, await drawCases(pool(lang), rng, blockCase, nBlock, (_, s) => s === 'block')));
+      multi.push(...ids(`lines-${lang}`, await drawCases(pool(lang), rng, linesCase, nLines)));
+    }
+    write('eval-multiline.jsonl', multi);
   }
-  write('eval-multiline.jsonl', multi);
 
   // Block-size cases: 20 per scope, languages in turn, classified by analyze().
-  const perScope = 20;
-  const scopeGen: Record<Scope, Generator> = { expression: expressionCase, line: lineCase, statement: linesCase, block: blockCase };
-  const sizeSet: FimCase[] = [];
-  const rng = new Rng(SEED * 7);
-  for (const scope of ['expression', 'line', 'statement', 'block'] as const) {
-    const drafts: (Draft & { scope: Scope })[] = [];
-    const pools = new Map(langs.map((l) => [l, pool(l)]));
-    for (let k = 0; drafts.length < perScope && k < perScope * 4; k++) {
-      const lang = langs[k % langs.length]!;
-      drafts.push(...(await drawCases(pools.get(lang)!, rng, scopeGen[scope], 1, (_, s) => s === scope)));
+  if (wanted('blocksize')) {
+    const perScope = 20;
+    const scopeGen: Record<Scope, Generator> = { expression: expressionCase, line: lineCase, statement: linesCase, block: blockCase };
+    const sizeSet: FimCase[] = [];
+    const rng = new Rng(SEED * 7);
+    for (const scope of ['expression', 'line', 'statement', 'block'] as const) {
+      const drafts: (Draft & { scope: Scope })[] = [];
+      const pools = new Map(langs.map((l) => [l, pool(l)]));
+      for (let k = 0; drafts.length < perScope && k < perScope * 4; k++) {
+        const lang = langs[k % langs.length]!;
+        drafts.push(...(await drawCases(pools.get(lang)!, rng, scopeGen[scope], 1, (_, s) => s === scope)));
+      }
+      sizeSet.push(...ids(`size-${scope}`, drafts.slice(0, perScope)));
     }
-    sizeSet.push(...ids(`size-${scope}`, drafts.slice(0, perScope)));
+    write('blocksize.jsonl', sizeSet);
   }
-  write('blocksize.jsonl', sizeSet);
 
   // Speed prompts: 16, mostly Python and JavaScript like the corpus.
-  const speed: FimCase[] = [];
-  const srng = new Rng(SEED * 11);
-  for (const [lang, n] of [['python', 5], ['javascript', 4], ['typescript', 3], ['go', 2], ['rust', 1], ['php', 1]] as const) {
-    speed.push(...ids(`speed-${lang}`, await drawCases(pool(lang), srng, longCase, n)));
+  if (wanted('speed-prompts')) {
+    const speed: FimCase[] = [];
+    const srng = new Rng(SEED * 11);
+    for (const [lang, n] of [['python', 5], ['javascript', 4], ['typescript', 3], ['go', 2], ['rust', 1], ['php', 1]] as const) {
+      speed.push(...ids(`speed-${lang}`, await drawCases(pool(lang), srng, longCase, n)));
+    }
+    write('speed-prompts.jsonl', speed);
   }
-  write('speed-prompts.jsonl', speed);
   store.dispose();
 })().catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

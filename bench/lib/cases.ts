@@ -19,7 +19,9 @@ export type CaseKind =
   /** Cursor on the first line of an emptied block body (after `:` or `{`); the body was removed. */
   | 'block'
   /** Speed prompts: a long middle (several lines) removed, so a completion runs to 64 tokens. */
-  | 'long';
+  | 'long'
+  /** After Enter: one line's code removed (its indentation and line break kept), cursor after the indentation; the whole file. */
+  | 'whole-line';
 
 export interface FimCase {
   id: string;
@@ -28,7 +30,7 @@ export interface FimCase {
   lang: string;
   pkg: string;
   path: string;
-  /** The document window: the file from a top-level line before the cursor to a line end after it. */
+  /** The document: the file from a top-level line before the cursor to a line end after it (whole-line cases: the whole file). */
   text: string;
   offset: number;
   /** The removed text: what a perfect completion inserts. */

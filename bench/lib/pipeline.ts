@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { LatencyPoint, ScopeInfo, SyntaxDocument } from '../../src/context';
 import { analyze, buildPrompt, makeStopper, restoreEol, trimCompletion } from '../../src/context';
 import type { DecodeResult, Engine } from '../../src/engine';
-import { completeAt as workerCompleteAt } from '../../src/server/completeAt';
+import { type CompletionDecoding, type CompletionOutcome, completeAt as workerCompleteAt } from '../../src/server/completeAt';
 
 export interface Decoding {
   decoder: 'ptp' | 'ar';
@@ -117,12 +117,27 @@ export async function shownCompletion(
   offset: number,
   request: { seed: number; cacheKey: string; requestId: string },
 ): Promise<string> {
+  return (await shownRun(engine, policy, doc, offset, request)).text;
+}
+
+/**
+ * The worker's own `completeAt` at `offset`, inline mode, with its whole outcome: greedy AR
+ * unless `decoding` says otherwise; `firstLine` overrides the engine's first-line rule (what-if).
+ */
+export async function shownRun(
+  engine: Engine,
+  policy: Policy,
+  doc: SyntaxDocument,
+  offset: number,
+  request: { seed: number; cacheKey: string; requestId: string; decoding?: Partial<CompletionDecoding>; firstLine?: boolean },
+): Promise<CompletionOutcome> {
   const r = await workerCompleteAt({ engine, latency: policy.curve }, doc, offset, {
-    decoding: { decoder: 'ar', seed: request.seed, temperature: 0, topK: 50, topP: 0.95, blockSize: 1 },
+    decoding: { decoder: 'ar', seed: request.seed, temperature: 0, topK: 50, topP: 0.95, blockSize: 1, ...request.decoding },
     mode: 'inline',
     cacheKey: request.cacheKey,
     requestId: request.requestId,
+    ...(request.firstLine !== undefined ? { firstLine: request.firstLine } : {}),
   });
   if (r.kind !== 'done') throw new Error(`${request.cacheKey}: the worker's pipeline gave ${r.kind}`);
-  return r.text;
+  return r;
 }

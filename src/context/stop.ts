@@ -19,6 +19,7 @@ import type { LanguageRules } from './languages';
 import { CLOSER_OF, languageRules } from './languages';
 import type { LexEvent } from './lexer';
 import { LexicalScanner } from './lexer';
+import { RepetitionStopper } from './repetition';
 import type { ScopeInfo } from './scope';
 import { indentWidth, isBlank, isWordChar } from './text';
 
@@ -71,56 +72,6 @@ function firstToFire(scope: ScopeStopper, repetition: RepetitionStopper, text: s
 /** The earlier of two cuts, either of which may be missing. */
 function earlier(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
-}
-
-/**
- * A small model at low temperature falls into loops: the same line, or the same two or three
- * lines, over and over. Once the last p complete lines (p = 1..3) repeat the p lines right
- * before them, and the repeated lines carry real code (not `}` or `end`), cut before the copy.
- * Reads each line once, as it completes.
- */
-export class RepetitionStopper {
-  static readonly MAX_PERIOD = 3;
-  /** Fewest non-space characters a repeated block needs before it counts as a loop. */
-  static readonly MIN_CHARS = 8;
-  private readonly lines: { key: string; start: number }[] = [];
-  private scanned = 0;
-  private cut: number | undefined;
-
-  check(generated: string): number | undefined {
-    if (this.cut !== undefined) return this.cut;
-    let nl: number;
-    while ((nl = generated.indexOf('\n', this.scanned)) !== -1) {
-      const start = this.scanned;
-      this.scanned = nl + 1;
-      const key = generated.slice(start, nl).trim();
-      if (key === '') continue;
-      this.lines.push({ key, start });
-      if (this.lines.length > 2 * RepetitionStopper.MAX_PERIOD) this.lines.shift();
-      const cut = this.loopStart();
-      if (cut !== undefined) {
-        this.cut = cut;
-        return cut;
-      }
-    }
-    return undefined;
-  }
-
-  /** Where the repeated copy starts (the \n before it is kept), if the last lines repeat. */
-  private loopStart(): number | undefined {
-    const n = this.lines.length;
-    for (let p = 1; p <= RepetitionStopper.MAX_PERIOD && 2 * p <= n; p++) {
-      let same = true;
-      let chars = 0;
-      for (let i = 0; i < p && same; i++) {
-        const a = this.lines[n - 1 - i]!.key;
-        same = a === this.lines[n - 1 - p - i]!.key;
-        chars += a.replace(/\s+/g, '').length;
-      }
-      if (same && chars >= RepetitionStopper.MIN_CHARS) return Math.max(0, this.lines[n - p]!.start - 1);
-    }
-    return undefined;
-  }
 }
 
 class ScopeStopper {

@@ -3,7 +3,7 @@
  * Each call runs the uncached tail of the sequence (the whole uncached prompt on the first
  * call, then the last token) with Ta = 0, and picks output k with u(seed, k).
  */
-import { commit, healingMask, runLayout, type DecodeState } from './decoder';
+import { commit, outputMask, runLayout, type DecodeState } from './decoder';
 import { layoutCall } from './mask';
 import { sampleRow } from './sampling';
 
@@ -18,7 +18,7 @@ export async function decodeAr(state: DecodeState): Promise<void> {
     const k = generation.count;
     const layout = layoutCall({ pastLen: cache.length, tokens, contextRows: tokens.length, groups: [], firstOutputIndex: k, u: (i) => state.u.at(i) });
     const result = await runLayout(state, layout);
-    const token = sampleRow(result.logits, (tokens.length - 1) * V, V, state.sampling, state.u.at(k), healingMask(state));
+    const token = sampleRow(result.logits, (tokens.length - 1) * V, V, state.sampling, state.u.at(k), outputMask(state));
     commit(state, result, tokens.length, [token], { acceptedDrafts: 0, draft: 'none', rows: layout.rows });
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { Forward, ForwardResult } from './forward';
 import type { DraftSource, Generation } from './generation';
+import type { FirstLineRule } from './firstLine';
 import type { TokenHealing } from './healing';
 import type { KvCache } from './kvcache';
 import type { CallLayout } from './mask';
@@ -31,6 +32,8 @@ export interface DecodeState {
   generation: Generation;
   /** The prompt's last token or word, re-typed first (see healing.ts). */
   healing?: TokenHealing;
+  /** The completion's first line must hold code (see firstLine.ts). */
+  firstLine?: FirstLineRule;
   signal?: AbortSignal;
   hooks?: DecoderHooks;
 }
@@ -65,9 +68,12 @@ export function commit(
 }
 
 /**
- * The token-healing mask for the output after the committed tokens and the first `extraCount`
- * of `extra` (the speculations verified so far); undefined: no constraint.
+ * The allowed-token mask for the output after the committed tokens and the first `extraCount`
+ * of `extra` (the speculations verified so far): token healing's, narrowed by the first-line
+ * rule; undefined: no constraint. Both decoders sample every output index through it.
  */
-export function healingMask(state: DecodeState, extra: readonly number[] = [], extraCount = 0): Uint8Array | undefined {
-  return state.healing?.maskAfter(state.generation.tokens, extra, extraCount);
+export function outputMask(state: DecodeState, extra: readonly number[] = [], extraCount = 0): Uint8Array | undefined {
+  const output = state.generation.tokens;
+  const healing = state.healing?.maskAfter(output, extra, extraCount);
+  return state.firstLine === undefined ? healing : state.firstLine.maskAfter(output, extra, extraCount, healing);
 }

@@ -8,6 +8,7 @@ import { decodeAr } from './ar';
 import type { DecoderHooks, DecodeState } from './decoder';
 import type { Forward } from './forward';
 import { Generation, type CallTrace, type StopReason } from './generation';
+import { FirstLineRule } from './firstLine';
 import { TokenHealing } from './healing';
 import { KvCache } from './kvcache';
 import type { Manifest } from './manifest';
@@ -43,6 +44,12 @@ export interface DecodeOptions {
    * Default true.
    */
   heal?: boolean;
+  /**
+   * The completion's first line must hold code (firstLine.ts): until it does, end-of-text and
+   * line breaks are masked. For a cursor on an empty line, where the person wants that line
+   * written. Default false.
+   */
+  firstLine?: boolean;
   /** PTP also drafts from the context (lookup.ts); output is the same either way. Default true. */
   lookup?: boolean;
   /**
@@ -333,6 +340,7 @@ export class Engine {
       u: new UStream(opts.seed),
       generation,
       healing,
+      firstLine: opts.firstLine === true ? this.firstLineRule(healing) : undefined,
       signal: opts.signal,
       hooks,
     };
@@ -368,6 +376,11 @@ export class Engine {
       reusedTokens: reused,
       healed: healing?.text ?? '',
     };
+  }
+
+  private firstLineRule(healing: TokenHealing | undefined): FirstLineRule {
+    const special = new Set(Object.values(this.tokenizer.special));
+    return new FirstLineRule((id) => this.tokenizer.bytesOf(id), this.manifest.architecture.vocab_size, special, healing?.byteLength ?? 0);
   }
 
   /** The prompt without its last token (or word), and the healing that re-types it (healing.ts). */

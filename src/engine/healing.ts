@@ -61,6 +61,11 @@ export class TokenHealing {
     return { start, healing: new TokenHealing(healed, bytes, bytesOf, vocabSize, special) };
   }
 
+  /** Bytes of the healed text (what the output re-types before the completion starts). */
+  get byteLength(): number {
+    return this.bytes.length;
+  }
+
   /**
    * Bytes of the healed text re-typed by the output so far (`output`, then the first `extraCount`
    * of `extra`), at most all of them. Reads only the first few tokens: healing ends early.

@@ -14,7 +14,7 @@
  * is whichever of the two is expected to keep more tokens; verification is the same, so the
  * output is too. A context draft may be longer than M (up to LOOKUP_BLOCK - 1 tokens).
  */
-import { commit, healingMask, runLayout, type DecodeState } from './decoder';
+import { commit, outputMask, runLayout, type DecodeState } from './decoder';
 import { contextDraft, expectedAccepted, LOOKUP_BLOCK } from './lookup';
 import { layoutCall } from './mask';
 import { branchProbabilities, proposals, rewardCurve } from './proposals';
@@ -83,7 +83,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
     let next = -1;
     for (let j = 0; j <= n; j++) {
       const uIndex = k + j + (j >= 1 ? (hooks?.verifyUOffset ?? 0) : 0);
-      const teacher = sampleRow(result.logits, (rowOfC + j) * V, V, state.sampling, state.u.at(uIndex), healingMask(state, tokens, j));
+      const teacher = sampleRow(result.logits, (rowOfC + j) * V, V, state.sampling, state.u.at(uIndex), outputMask(state, tokens, j));
       if (j < n && tokens[j] === teacher) {
         m++;
       } else {

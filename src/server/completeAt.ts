@@ -53,6 +53,12 @@ export interface CompleteAtOptions {
   instruction?: string;
   /** Engine KV-cache key; the document URI, so keystrokes in one file reuse its prefix. */
   cacheKey?: string;
+  /**
+   * The engine's first-line rule (code on the cursor's line before any line break or
+   * end-of-text). Default: on where the cursor's line is empty but for indentation. A what-if
+   * knob for benchmarks; the worker and the CLI leave it unset.
+   */
+  firstLine?: boolean;
   requestId: string;
   signal?: AbortSignal;
   /** Text so far (document line endings, before trimming), after every model call. */
@@ -131,6 +137,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
       blockSize: decoding.decoder === 'ar' ? 1 : info.blockSize,
       budget: decoding.decoder === 'ar' ? 0 : info.budget,
       ...(decoding.lookup !== undefined ? { lookup: decoding.lookup } : {}),
+      firstLine: options.firstLine ?? planned.emptyLine,
       maxTokens: info.maxTokens,
       stop,
       signal: options.signal,
@@ -184,13 +191,16 @@ function plan(
   view: DocumentView,
   at: number,
   options: CompleteAtOptions,
-): { prompt: FimPrompt; info: ScopeInfo; typed: TypedWhitespace; enginePrompt: { prefix: string; suffix?: string } } | { reason: NoPromptReason; detail: string } {
+): { prompt: FimPrompt; info: ScopeInfo; typed: TypedWhitespace; enginePrompt: { prefix: string; suffix?: string }; emptyLine: boolean } | { reason: NoPromptReason; detail: string } {
   const built = buildPrompt(view.text, at);
   if (built.prompt === null) return { reason: built.reason, detail: built.detail };
   const prompt = built.prompt;
   const typed = new TypedWhitespace(/[ \t]+$/.exec(prompt.prefix)?.[0] ?? '');
   const enginePrompt = { prefix: prompt.prefix.slice(0, prompt.prefix.length - typed.ws.length), ...(prompt.suffix !== '' ? { suffix: prompt.suffix } : {}) };
-  return { prompt, info: scopeInfo(env, view, at, options), typed, enginePrompt };
+  // After Enter the cursor's line holds only indentation: the completion must write that line
+  // (the engine's first-line rule), not end at once or start with a line break.
+  const emptyLine = /(^|\n)[ \t]*$/.test(prompt.prefix) && /^[ \t]*(\n|$)/.test(prompt.suffix);
+  return { prompt, info: scopeInfo(env, view, at, options), typed, enginePrompt, emptyLine };
 }
 
 /**
@@ -216,17 +226,19 @@ class CompleteLines {
 /**
  * The whitespace typed before the cursor, held back from the prompt, and where the model's
  * text continues past it. The model usually re-types it exactly; where it indents less (a
- * dedent the cursor cannot express) or with other characters, the common part is dropped and
- * the rest is kept: the person's indentation wins for the first line.
+ * dedent the cursor cannot express), more, or with other characters, all of its leading
+ * spaces and tabs are dropped: the person's indentation wins for the first line, so the text
+ * shown starts with code right at the cursor.
  */
 class TypedWhitespace {
   constructor(readonly ws: string) {}
 
-  /** The model's text after the re-typed whitespace; undefined while it could still be re-typing it. */
+  /** The model's text after its leading whitespace; undefined while that could still go on. */
   after(raw: string): { text: string; offset: number } | undefined {
+    if (this.ws === '') return { text: raw, offset: 0 };
     let i = 0;
-    while (i < this.ws.length && i < raw.length && raw[i] === this.ws[i]) i++;
-    if (i === raw.length && i < this.ws.length) return undefined;
+    while (i < raw.length && (raw[i] === ' ' || raw[i] === '\t')) i++;
+    if (i === raw.length) return undefined;
     return { text: raw.slice(i), offset: i };
   }
 }

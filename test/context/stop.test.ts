@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { suite, test } from 'node:test';
 import { analyze, makeStopper, trimCompletion } from '../../src/context';
-import { RepetitionStopper } from '../../src/context/stop';
+import { RepetitionStopper } from '../../src/context/repetition';
 import { cursorFixture, openDocument } from './helpers';
 
 /** The stopper's cut for `generated`, fed in chunks the way the engine does (a few tokens a call). */
@@ -225,8 +225,9 @@ suite('makeStopper: incremental scanning', () => {
     const offset = big.length - 3;
     const doc = await openDocument('typescript', big);
     const stop = makeStopper(doc, offset, analyze(doc, offset));
-    // distinct lines (identical ones would be cut by the repetition guard)
-    const line = (i: number) => `x = x + ${i}; // not the end )\n  `;
+    // unlike lines (identical ones, or near copies, would be cut by the repetition guard)
+    const word = (i: number) => (Math.imul(i + 1, 2654435761) >>> 0).toString(36);
+    const line = (i: number) => `const ${word(i)} = ${word(i + 7)}; // not the end )\n  `;
     let generated = '';
     const start = performance.now();
     for (let i = 0; i < 5000; i++) {
@@ -264,6 +265,24 @@ suite('repetition guard', () => {
   test('cuts a repeated pair of lines', () => {
     const text = 'x = f(a)\ny = g(x)\nx = f(a)\ny = g(x)\nz = 1\n';
     assert.equal(text.slice(0, cutOf(text)), 'x = f(a)\ny = g(x)');
+  });
+
+  test('cuts a short line the third time, keeping the first', () => {
+    // `*,` and `base,` are too short for two copies to prove a loop; three do.
+    const stars = '*,\n    *,\n    *,\n    *,\n';
+    assert.equal(stars.slice(0, cutOf(stars)), '*,');
+    const base = 'base,\n\t\tbase,\n\t\tbase,\n\t\tbase,\n';
+    assert.equal(base.slice(0, cutOf(base)), 'base,');
+    assert.equal(cutOf('x,\ny,\nx,\ny,\n'), undefined);
+  });
+
+  test('cuts a run of near copies at the fourth, keeping three', () => {
+    // What Generate Code wrote in shapes.ts: one line, a counter changed each time.
+    const lines = ['const c4 = Math.max(c, c2);', 'const c5 = Math.max(c, c2);', 'const c6 = Math.max(c, c2);', 'const c7 = Math.max(c, c7);', 'const c8 = Math.max(c, c8);'];
+    const text = lines.map((l) => `  ${l}\n`).join('');
+    assert.equal(text.slice(0, cutOf(text)), lines.slice(0, 3).map((l) => `  ${l}`).join('\n'));
+    // Assignments of different fields are not near copies of each other.
+    assert.equal(cutOf('self.name = name\nself.email = email\nself.phone = phone\nself.address = address\n'), undefined);
   });
 
   test('keeps repeated closers and ordinary code', () => {
