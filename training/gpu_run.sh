@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One GPU session, end to end (../shared/docs/GPU.md): tokenize the shipped corpus, train the
+# One GPU session, end to end (docs/TRAINING.md, "Training on a GPU"): tokenize the shipped corpus, train the
 # teacher, then distil the PTP adapters, writing fp16 checkpoint parts (<= 15 MB) to $OUT as
 # it goes so that whatever finishes comes back.
 #

@@ -1,7 +1,7 @@
 """The PTP Complete model: a Llama-style decoder whose auxiliary rows run gated LoRA.
 
 One network is both the teacher and the Parallel Token Prediction drafter
-(../shared/docs/PTP.md §2):
+(docs/ALGORITHM.md §2):
 
 * token rows embed a token and run the frozen base weights -- exactly the teacher;
 * aux rows embed an auxiliary variable u (24 binary-expansion bits, then a linear layer)

@@ -1,4 +1,4 @@
-"""PTP pieces shared by training and evaluation (../shared/docs/PTP.md §1, §3).
+"""PTP pieces shared by training and evaluation (docs/ALGORITHM.md §1, §8).
 
 * ``sampling_dist``: temperature, top-k, renormalise, top-p ("keep while the mass
   strictly before it is < p"), renormalise -- the contract's Pick distribution.

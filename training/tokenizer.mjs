@@ -5,7 +5,7 @@
 //
 // The npm `tokenizers` binding trains a 30,000-token BPE with no options. BPE merges are
 // greedy and ordered, so the first k merges plus the byte alphabet and the special tokens
-// are exactly the k-merge tokenizer: train once, then truncate (../shared/docs/CORPUS.md).
+// are exactly the k-merge tokenizer: train once, then truncate (docs/TRAINING.md, "Tokenizer").
 // Pre-tokenizer: GPT-2 byte-level regex, which keeps runs of spaces, tabs and newlines as
 // their own tokens. Writes tokenizer-<V>.json for each size and a sizes.json with bytes per
 // token on the validation split, and tokenizer.json for the chosen size.

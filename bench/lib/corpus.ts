@@ -1,6 +1,6 @@
 /**
  * The validation split of the local corpus (data/corpus/val.jsonl.xz, ignored by git), minus
- * every package reserved in ../shared/heldout.txt. Reserved packages are not in the corpus;
+ * every package reserved in training/corpus/heldout.txt. Reserved packages are not in the corpus;
  * the filter is a second guard, and `readValidation` fails if one ever shows up.
  */
 import { execFileSync } from 'node:child_process';
@@ -18,7 +18,8 @@ export interface CorpusFile {
 }
 
 export const VAL_CORPUS = join(REPO, 'data/corpus/val.jsonl.xz');
-export const HELDOUT_LIST = join(REPO, '../shared/heldout.txt');
+/** The reserved packages (nothing in them is trained or tuned on); '#' lines are comments. */
+export const HELDOUT_LIST = join(REPO, 'training/corpus/heldout.txt');
 
 /** `npm ky` / `debian python3-click` lines -> a test on corpus package names (`npm:ky@1.2.3`, `deb:python3-click`). */
 export function reservedMatcher(listPath = HELDOUT_LIST): (pkg: string) => boolean {

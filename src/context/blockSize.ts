@@ -2,7 +2,7 @@
  * The block size M (tokens per PTP call: the last accepted token plus M-1 drafts to
  * verify) and budget B (aux rows per call, split across the M possible outcomes) that
  * maximise expected tokens per millisecond, for a scope, a measured latency curve and a
- * measured acceptance histogram. See docs/PTP.md §4.2-4.3 for M, B and the split.
+ * measured acceptance histogram. See docs/ALGORITHM.md §3-4 for M, B and the split, §7 for this policy.
  *
  * The model of one steady-state call, with C = number of leading correct drafts:
  *
@@ -53,7 +53,7 @@ export interface BlockSizeOptions {
 }
 
 /**
- * DESIGN.md's CPU measurement: a 5M-parameter model, P = 512: about 5 ms for 1 row,
+ * A CPU measurement (docs/ALGORITHM.md §7): a 5M-parameter model, P = 512: about 5 ms for 1 row,
  * 6-8 ms for 16-32 rows, 12 ms for 64 rows. Beyond 64 rows it is extrapolated linearly.
  */
 export const DEFAULT_LATENCY_CURVE: readonly LatencyPoint[] = Object.freeze([
@@ -64,7 +64,7 @@ export const DEFAULT_LATENCY_CURVE: readonly LatencyPoint[] = Object.freeze([
 ]);
 
 /**
- * PTP.md §4.3's worked example: geometric acceptance, each next draft correct with
+ * The paper's worked example for the allocator: geometric acceptance, each next draft correct with
  * probability 0.75, window L = 16: hist[c] = 0.25 * 0.75^c for c < 16, hist[16] = 0.75^16.
  */
 export const DEFAULT_ACCEPTANCE: readonly number[] = Object.freeze(
@@ -83,7 +83,7 @@ export const SCOPE_MEAN_TOKENS: Readonly<Record<Scope, number>> = Object.freeze(
   block: 120,
 });
 
-/** Larger M drafts past the PTP window the drafter was trained on (L = 16 in PTP.md). */
+/** Larger M drafts past the PTP window the shipped drafter was trained on (L = 24, model.json ptp.window_length). */
 const DEFAULT_MAX_BLOCK_SIZE = 24;
 /** About 4 groups of M = 24; on CPU more rows cost more than they return. */
 const DEFAULT_MAX_BUDGET = 96;

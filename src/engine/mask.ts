@@ -1,5 +1,5 @@
 /**
- * Rows, position ids and the additive attention mask of one model call (PTP.md §4.2,
+ * Rows, position ids and the additive attention mask of one model call (docs/ALGORITHM.md §3,
  * variable-shape variant). AR calls are the special case with no speculations and no groups.
  *
  * Key order: [ past (K rows) | token rows (Tv) | aux rows (Ta) ].

@@ -1,5 +1,5 @@
 /**
- * The PQD budget allocator (PTP.md §4.3): split B draft rows across the hypotheses
+ * The PQD budget allocator (docs/ALGORITHM.md §4): split B draft rows across the hypotheses
  * d = 0..n ("exactly d speculations survive verification"), at most M rows each, to maximise
  * sum_d A[d] * H[B_d], where A[d] is the probability of hypothesis d and H[b] the expected
  * gain of a group with b rows. Matches the released code (`lit.proposals`, fixed budget).

@@ -1,5 +1,5 @@
 /**
- * PTP decoding with Partial Quadratic Decoding (PTP.md §4.2, variable-shape variant).
+ * PTP decoding with Partial Quadratic Decoding (docs/ALGORITHM.md §3, variable-shape variant).
  *
  * Each call runs token rows [uncached context ..., c, s_1..s_n] plus one draft group per
  * hypothesis d = 0..n ("exactly d speculations are correct"). The teacher rows pick

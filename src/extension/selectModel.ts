@@ -1,6 +1,6 @@
 /**
  * Select Model: the bundled model or a folder with the same contract (model.onnx, tokenizer.json,
- * model.json; DESIGN.md). Writes `ptp.model.path` in user settings (the setting is
+ * model.json; docs/MODEL_CONTRACT.md). Writes `ptp.model.path` in user settings (the setting is
  * machine-scoped, so a workspace can never point the worker at other files); the settings
  * listener restarts the worker, which checks the files and their sha256 and says what is wrong.
  */

@@ -12,7 +12,7 @@ function geometric(p: number): number[] {
 }
 
 suite('chooseBlockSize', () => {
-  test('the default curve interpolates DESIGN.md\'s CPU measurements', () => {
+  test('the default curve interpolates the CPU measurements of docs/ALGORITHM.md §7', () => {
     assert.equal(latencyAt(DEFAULT_LATENCY_CURVE, 1), 5);
     assert.equal(latencyAt(DEFAULT_LATENCY_CURVE, 24), 7);
     assert.equal(latencyAt(DEFAULT_LATENCY_CURVE, 64), 12);

@@ -1,6 +1,6 @@
 /**
  * The central property: PTP commits exactly the tokens AR commits for the same seed and
- * settings (PTP.md §4.2, "Losslessness invariant"), on every model we can find: the in-process
+ * settings (docs/ALGORITHM.md §3, "Verification"), on every model we can find: the in-process
  * reference model, the tiny random-weight fixture and each shipped model under models/.
  * Then the same comparison is shown to catch planted off-by-one bugs.
  */

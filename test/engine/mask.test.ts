@@ -11,7 +11,7 @@ function allowed(mask: Float32Array, rows: number): string[] {
 }
 
 suite('call layout', () => {
-  test('reproduces the PQD worked example of PTP.md §4.2 (K=3, c, s1, s2, groups [2,2,1])', () => {
+  test('reproduces the PQD worked example in the header of mask.ts (K=3, c, s1, s2, groups [2,2,1])', () => {
     const layout = layoutCall({ pastLen: 3, tokens: [10, 11, 12], contextRows: 1, groups: [2, 2, 1], firstOutputIndex: 5, u: (k) => k / 100 });
     assert.deepEqual(allowed(layout.mask, layout.rows), [
       '11110000000',

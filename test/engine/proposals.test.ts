@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { suite, test } from 'node:test';
 import { branchProbabilities, proposals, rewardCurve } from '../../src/engine/proposals';
 
-/** PTP.md §4.3's worked examples: a geometric(0.75) histogram truncated at 16, M = 20. */
+/** The paper's allocator, worked examples (docs/ALGORITHM.md §4): a geometric(0.75) histogram truncated at 16, M = 20. */
 const hist = Array.from({ length: 17 }, (_, c) => (c < 16 ? 0.25 * 0.75 ** c : 0.75 ** 16));
 const M = 20;
 const H = rewardCurve(hist, M);

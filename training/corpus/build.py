@@ -8,7 +8,7 @@ Writes ``<out>/{train,val}.jsonl.xz`` (``pkg``, ``path``, ``lang``, ``license``,
 ``<out>/manifest.json`` (files, bytes per language and split, licences, what was removed)
 and ``<out>/heldout-hashes.txt``.
 
-Reserved packages (``../shared/heldout.txt``) are excluded by package name and, to catch
+Reserved packages (``training/corpus/heldout.txt``, never trained or tuned on) are excluded by package name and, to catch
 vendored copies inside other packages, by the content hash of every file of theirs (fetched
 into a temporary folder only to hash it) and by ``vendor/`` / ``_vendor/`` path names that
 carry a reserved package's name.
@@ -33,9 +33,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from filters import extract_safely, language_of, license_ok  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
+# The reserved-package list lives beside this script; nothing in it is trained or tuned on.
+HELDOUT = Path(__file__).resolve().parent / "heldout.txt"
 
-# Share of the corpus per language (bytes), JS/TS first (issue 3, CORPUS.md).
+# Share of the corpus per language (bytes), JS/TS first (issue 3; docs/TRAINING.md "Corpus").
 MIX = {"typescript": 0.27, "javascript": 0.30, "python": 0.30, "go": 0.06, "rust": 0.05,
        "java": 0.025, "cpp": 0.02, "c": 0.01, "ruby": 0.015, "php": 0.01, "shell": 0.005,
        "csharp": 0.0, "css": 0.005}
@@ -43,7 +44,7 @@ MIX = {"typescript": 0.27, "javascript": 0.30, "python": 0.30, "go": 0.06, "rust
 
 def reserved() -> list[tuple[str, str]]:
     out = []
-    for line in (SHARED / "heldout.txt").read_text().splitlines():
+    for line in HELDOUT.read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             src, name = line.split()

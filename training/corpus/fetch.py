@@ -30,10 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from filters import extract_safely, language_of, keep_file, license_ok  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+# The package lists to fetch from (npm-recommended.tsv, deb-*.txt) live in the repository.
+LISTS = Path(__file__).resolve().parent / "lists"
 
 # Languages we want and a byte cap per source package, so that one generated SDK or
-# a huge stdlib cannot dominate the mix (CORPUS.md "Pitfalls").
+# a huge stdlib cannot dominate the mix (docs/TRAINING.md "Corpus").
 PER_PACKAGE_CAP = {"npm": 1_200_000, "deb": 2_000_000, "deb-core": 12_000_000}
 
 # Debian picks per language list: how many packages to sample from each list.
@@ -99,7 +100,9 @@ def write_package(out: Path, source: str, pkg: str, license: str, root: Path, ca
 
 def fetch_npm(out: Path, cache: Path, limit: int | None):
     rows = []
-    for line in (SHARED / "npm-recommended.tsv").read_text().splitlines()[1:]:
+    for line in (LISTS / "npm-recommended.tsv").read_text().splitlines():
+        if not line.strip() or line.startswith("#"):  # the header row and comments
+            continue
         spec, lic = line.split("\t")[:2]
         rows.append((spec, lic))
     if limit:
@@ -189,7 +192,7 @@ def main():
     if args.only in (None, "deb"):
         fetch_deb(args.out, args.cache, DEB_CORE, PER_PACKAGE_CAP["deb-core"])
         for lst, k in DEB_SAMPLES.items():
-            names = [l.strip() for l in (SHARED / lst).read_text().splitlines() if l.strip() and not l.startswith("#")]
+            names = [l.strip() for l in (LISTS / lst).read_text().splitlines() if l.strip() and not l.startswith("#")]
             fetch_deb(args.out, args.cache, stable_sample(names, int(k * args.deb_scale), lst), PER_PACKAGE_CAP["deb"])
     shutil.rmtree(args.cache, ignore_errors=True)
 

@@ -1,4 +1,4 @@
-"""File-level filters for the corpus (CORPUS.md "Filters that worked"; first match decides)."""
+"""File-level filters for the corpus (docs/TRAINING.md "Corpus"; first match decides)."""
 from __future__ import annotations
 
 import re

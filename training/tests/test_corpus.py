@@ -1,4 +1,4 @@
-"""The reserved packages (../shared/heldout.txt) never reach the training corpus."""
+"""The reserved packages (training/corpus/heldout.txt) never reach the training corpus."""
 import json
 import sys
 from pathlib import Path
@@ -8,6 +8,14 @@ import build  # noqa: E402
 from filters import keep_file, license_ok  # noqa: E402
 
 RESERVED = set(build.reserved())
+
+
+def test_the_reserved_list_is_in_the_repository_and_states_its_rule():
+    repo = Path(__file__).resolve().parents[2]
+    assert build.HELDOUT.is_relative_to(repo), build.HELDOUT
+    header = [l for l in build.HELDOUT.read_text().splitlines() if l.startswith("#")]
+    assert any("trained on" in l and "tuned on" in l for l in header), "heldout.txt states the rule"
+    assert all(not src.startswith("#") for src, _ in RESERVED)
 
 
 def test_every_reserved_package_is_excluded_by_name():
