@@ -1,6 +1,6 @@
 /**
  * Quality and PTP acceptance on fill-in-the-middle cases from the validation packages (never a
- * package in ../shared/heldout.txt), through the engine on the shipped ONNX model, against a
+ * package in training/corpus/heldout.txt), through the engine on the shipped ONNX model, against a
  * 4-gram baseline built from the same training corpus.
  *
  *   npm run eval                       (= node --import tsx bench/eval.ts)
@@ -281,7 +281,7 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
     '# Evaluation: fill-in-the-middle on validation packages',
     '',
     ...runInfoMarkdown(info),
-    `- cases: bench/data/eval-line.jsonl (${line.length}), bench/data/eval-multiline.jsonl (${multi.length}: ${multi.filter((r) => r.kind === 'block').length} block bodies, ${multi.filter((r) => r.kind === 'lines').length} runs of 2-4 lines); validation packages only, none from ../shared/heldout.txt`,
+    `- cases: bench/data/eval-line.jsonl (${line.length}), bench/data/eval-multiline.jsonl (${multi.length}: ${multi.filter((r) => r.kind === 'block').length} block bodies, ${multi.filter((r) => r.kind === 'lines').length} runs of 2-4 lines); validation packages only, none from training/corpus/heldout.txt`,
     `- baseline: ${ngram === undefined ? 'not run (--no-ngram)' : `${ngram.info.order}-gram, greedy with backoff to the longest seen context, over data/tokens/train (${(ngram.info.trainingTokens / 1e6).toFixed(1)}M tokens, the model's training split; ${ngram.info.contexts.map((c, i) => `${c} contexts of ${i + 1}`).join(', ')}); it reads the prefix only (no suffix)`}`,
     `- losslessness (PTP at T=0 vs AR, same case): ${lossless.length === 0 ? `PTP's tokens agree with AR's on all ${withPtp(results).length} cases run with PTP` : `**${lossless.length} cases differ**: ${lossless.slice(0, 8).join(', ')}`}`,
     '- EM = exact match, ES = edit similarity (1 - Levenshtein / longer length), after trailing-whitespace normalisation; "ignoring whitespace" also drops leading whitespace and collapses runs (a diagnostic)',

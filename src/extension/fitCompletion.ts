@@ -17,7 +17,7 @@
  *   line:    total = |price * qty     suffix is real code: no automatic completion; an explicit
  *                                      one is cut to one line and never repeats the suffix
  *
- * Pure: strings in, strings out (ANCHORS.md §4: llama.vscode max_line_suffix and
+ * Pure: strings in, strings out (after llama.vscode max_line_suffix and
  * shouldDiscardSuggestion, Tabby's lineEndReplaceLength and minCompletionChars).
  */
 

@@ -1,5 +1,5 @@
 /**
- * The one place that decides what a failed worker request means (STYLE.md rule 4):
+ * The one place that decides what a failed worker request means:
  * cancellation and a lost connection are "no completion", a missing model is something the
  * person must act on, anything else is a log line. Pure: works on the error's code and text.
  */

@@ -1,6 +1,6 @@
 /**
  * A real VS Code for the tests: code-server 4.139.1 (= VS Code 1.139.1) on Node 24, driven by
- * Debian's chromium through playwright-core (docs/E2E.md). scripts/e2e-setup.sh installs both
+ * Debian's chromium through playwright-core (test/e2e/README.md). scripts/e2e-setup.sh installs both
  * and prints the cache folder; `e2eHome()` finds the same folder.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -32,7 +32,7 @@ export function codeServerPaths(home = e2eHome()): CodeServerPaths {
   return { node: path.join(home, 'node', 'bin', 'node'), entry: path.join(home, 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js') };
 }
 
-/** User settings every run starts from (E2E.md "Pitfalls"). */
+/** User settings every run starts from (test/e2e/README.md). */
 export const BASE_SETTINGS: Record<string, unknown> = {
   'files.autoSave': 'off',
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
