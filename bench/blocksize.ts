@@ -23,7 +23,7 @@ import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { exactMatch } from './lib/match';
 import { completeAt } from './lib/pipeline';
-import { args, log, table, writeResults } from './lib/report';
+import { args, exitOnError, log, table, writeResults } from './lib/report';
 import { fmt, mean, median, pct, sum } from './lib/stats';
 
 const opt = args();
@@ -173,7 +173,4 @@ interface Run {
   writeResults('blocksize', { run: info, policySource: policy.source, settings: { perScope: PER_SCOPE, sizes: SIZES, cap: CAP, ...SAMPLING }, mismatches, scopeChanges, result, runs: runs.map(({ text: _t, ...r }) => r) }, md);
   store.dispose();
   await engine.dispose();
-})().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+})().catch(exitOnError());

@@ -29,7 +29,7 @@ import { type FimCase, caseUri, newStore, readCases } from './lib/cases';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { type CompletionRun, type Decoding, completeAt } from './lib/pipeline';
-import { args, log, table, writeResults } from './lib/report';
+import { args, exitOnError, log, table, writeResults } from './lib/report';
 import { fmt, mean, median, quantile } from './lib/stats';
 
 const opt = args();
@@ -238,7 +238,4 @@ function spread<T>(xs: T[], n: number): T[] {
   writeResults('latency', { run: info, policySource: policy.source, targets: TARGETS, summary, reuseMisses: { ar: miss, policy: misses('policy') }, typingMs: { p50: quantile(typingMs, 0.5), p95: quantile(typingMs, 0.95) }, samples }, md);
   store.dispose();
   await engine.dispose();
-})().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+})().catch(exitOnError());

@@ -21,7 +21,7 @@ import { contextDraft, Engine, MIN_SURVIVAL, type DecodeOptions, type DecodeResu
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
-import { log, table, writeResults } from './lib/report';
+import { exitOnError, log, table, writeResults } from './lib/report';
 import { fmt, median, sum } from './lib/stats';
 
 const SAMPLING = { temperature: 0.2, topK: 50, topP: 0.95 };
@@ -143,7 +143,4 @@ interface Case {
   writeResults('lookup', { run: info, calibration, cutoff: Object.fromEntries(rows) }, md);
   store.dispose();
   await engine.dispose();
-})().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+})().catch(exitOnError());

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { Engine, type DecodeOptions, type DecodeResult, type Prompt } from '../src/engine';
 import { readCases } from './lib/cases';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
-import { args, log, table, writeResults } from './lib/report';
+import { args, exitOnError, log, table, writeResults } from './lib/report';
 import { fmt, median, sum } from './lib/stats';
 
 const opt = args();
@@ -161,7 +161,4 @@ async function main(): Promise<void> {
 }
 
 const childSetting = opt.get('child');
-(childSetting !== undefined ? child(childSetting === 'true') : main()).catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+(childSetting !== undefined ? child(childSetting === 'true') : main()).catch(exitOnError());

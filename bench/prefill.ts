@@ -16,7 +16,7 @@
 import { Engine, PREFILL_CHUNK } from '../src/engine';
 import { readCases } from './lib/cases';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
-import { args, log, table, writeResults } from './lib/report';
+import { args, exitOnError, log, table, writeResults } from './lib/report';
 import { fmt, median, quantile } from './lib/stats';
 
 const opt = args();
@@ -79,7 +79,4 @@ interface Sample {
   ];
   writeResults('prefill-chunks', { run: info, samples }, md);
   await engine.dispose();
-})().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+})().catch(exitOnError());

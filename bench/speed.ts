@@ -31,9 +31,9 @@ import { AcceptanceTracker, histogramTail, survival } from './lib/acceptance';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
 import { CURVE_FILE, type LatencyCurveFile, POLICY_PAST } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
-import { args, log, table, writeResults } from './lib/report';
+import { args, exitOnError, log, table, writeResults } from './lib/report';
 import { Rng } from './lib/rng';
-import { fmt, mean, median, pct, quantile, sum } from './lib/stats';
+import { fmt, mean, median, pct, quantile, round, sum } from './lib/stats';
 
 const opt = args();
 const REPS = Number(opt.get('reps') ?? 3);
@@ -123,14 +123,13 @@ async function measureCurve(engine: Engine, ids: number[], reps: number): Promis
 function curveOf(samples: CurveSample[], kind: 'draft' | 'token'): { curve: Record<string, LatencyPoint[]>; raw: Record<string, LatencyPoint[]> } {
   const curve: Record<string, LatencyPoint[]> = {};
   const raw: Record<string, LatencyPoint[]> = {};
-  const round = (x: number): number => Math.round(x * 1000) / 1000;
   for (const past of PASTS) {
     const atPast = samples.filter((s) => Math.abs(s.past - past) <= 4);
     const oneRow = median(atPast.map((s) => s.refMs));
     const near = atPast.filter((s) => s.kind === kind);
     const rows = [...new Set(near.map((s) => s.rows))].sort((a, b) => a - b);
-    curve[String(past)] = rows.map((r) => ({ rows: r, ms: round(oneRow * median(near.filter((s) => s.rows === r).map((s) => s.ms / s.refMs))) }));
-    raw[String(past)] = rows.map((r) => ({ rows: r, ms: round(median(near.filter((s) => s.rows === r).map((s) => s.ms))) }));
+    curve[String(past)] = rows.map((r) => ({ rows: r, ms: round(oneRow * median(near.filter((s) => s.rows === r).map((s) => s.ms / s.refMs)), 3) }));
+    raw[String(past)] = rows.map((r) => ({ rows: r, ms: round(median(near.filter((s) => s.rows === r).map((s) => s.ms)), 3) }));
   }
   return { curve, raw };
 }
@@ -425,8 +424,5 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
   writeResults(OUT, { run: info, settings: { reps: REPS, prompts: prompts.length, maxTokens: MAX_TOKENS, ...SAMPLING }, summary, policyChoices, mismatches, acceptance, curve: curveFile, runs: runs.map((r) => ({ ...r, tokens: r.tokens.length })) }, md);
   store.dispose();
   await engine.dispose();
-})().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+})().catch(exitOnError());
 

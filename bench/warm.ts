@@ -18,7 +18,7 @@ import { completeAt, warmAt, type CompleteAtOptions, type CompletionEnv } from '
 import { newStore, openCase, readCases } from './lib/cases';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
-import { args, log, table, writeResults } from './lib/report';
+import { args, exitOnError, log, table, writeResults } from './lib/report';
 import { fmt, median, quantile } from './lib/stats';
 
 const opt = args();
@@ -95,7 +95,4 @@ interface Sample {
   writeResults('warm', { run: info, samples }, md);
   store.dispose();
   await engine.dispose();
-})().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+})().catch(exitOnError());

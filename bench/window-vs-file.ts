@@ -20,7 +20,7 @@ import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { exactMatch } from './lib/match';
 import { shownCompletion } from './lib/pipeline';
-import { log, table, writeResults } from './lib/report';
+import { exitOnError, log, table, writeResults } from './lib/report';
 import { pct } from './lib/stats';
 
 interface Row {
@@ -105,7 +105,4 @@ function wholeFile(c: FimCase, files: Map<string, string>): FimCase | undefined 
     ),
   ];
   writeResults('window-vs-file', { run: info, skipped, rows }, md);
-})().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+})().catch(exitOnError());

@@ -37,6 +37,22 @@ export function args(argv = process.argv.slice(2)): Map<string, string> {
   return out;
 }
 
+/** Bytes as MiB with one decimal, for a table or a log line. */
+export function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(1);
+}
+
 export function log(line: string): void {
   process.stderr.write(`${line}\n`);
+}
+
+/**
+ * The end of a bench's entry, `main().catch(exitOnError())`: an uncaught error writes its stack
+ * (after `prefix`) to stderr and exits with `code`.
+ */
+export function exitOnError(code = 1, prefix = ''): (error: unknown) => never {
+  return (error) => {
+    log(`${prefix}${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(code);
+  };
 }

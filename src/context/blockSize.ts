@@ -20,7 +20,7 @@
  * Short scopes (expression) discount long drafts heavily, so they get short blocks;
  * block bodies are long and predictable, so they get long ones.
  */
-import type { Scope } from './scope';
+import type { Scope } from './scopes';
 
 export interface LatencyPoint {
   /** Rows per model call (verify rows + aux rows). */

@@ -10,8 +10,10 @@ export type { ContentChange, DocumentStoreOptions, FallbackReason, SyntaxDocumen
 export { DEFAULT_MAX_LENGTH, DEFAULT_PARSE_BUDGET_MS, DocumentStore } from './documents';
 export type { CursorContext, DocumentView, OpenerInfo } from './cursorContext';
 export { cursorContext } from './cursorContext';
-export type { AnalyzeOptions, Scope, ScopeInfo } from './scope';
-export { DEFAULT_MAX_TOKENS, SCOPES, analyze } from './scope';
+export type { Scope } from './scopes';
+export { SCOPES } from './scopes';
+export type { AnalyzeOptions, ScopeInfo } from './scope';
+export { DEFAULT_MAX_TOKENS, analyze } from './scope';
 export type { BlockChoice, BlockSizeOptions, LatencyPoint } from './blockSize';
 export { DEFAULT_ACCEPTANCE, DEFAULT_LATENCY_CURVE, SCOPE_MEAN_TOKENS, chooseBlockSize, latencyAt } from './blockSize';
 export type { Stopper } from './stop';

@@ -14,11 +14,8 @@ import { cursorContext } from './cursorContext';
 import type { LanguageRules } from './languages';
 import { languageRules } from './languages';
 import { LexicalScanner } from './lexer';
+import type { Scope } from './scopes';
 import { indentWidth, isBlank, leadingWhitespace, lineEndAt, lineStartAt } from './text';
-
-export type Scope = 'expression' | 'line' | 'statement' | 'block';
-
-export const SCOPES: readonly Scope[] = ['expression', 'line', 'statement', 'block'];
 
 /**
  * Token caps per scope: the engine stops there whatever the stop rules say. An argument

@@ -197,7 +197,7 @@ export const ErrorCodes = {
 
 /**
  * How the client starts the worker process: the same for the extension (workerClient.ts) and
- * for the benches that fork it (bench/soak.ts), so that the soak measures what users run.
+ * for the benches that fork it (bench/lib/worker.ts), so that the soak measures what users run.
  * Together they take about 42 MiB off the worker's resident memory under the soak, at no
  * measurable cost in speed (bench/results/soak-variants.md, the model card's "Worker memory"):
  * - `--max-semi-space-size=2` (MiB): V8's young generation otherwise grows to 16 MiB per
