@@ -16,7 +16,8 @@
  *              where the model itself says the line is empty.
  *   model+rule the same with the engine's first-line rule (src/engine/firstLine.ts).
  *   shown      what the extension shows: the worker's completeAt (healing, the typed
- *              indentation held back, the first-line rule, the scope's stop rules, trimming);
+ *              indentation held back, the first-line rule, the scope's stop rules, trimming),
+ *              then the extension's fitCompletion for an automatic request (what VS Code gets);
  *              `shown, no rule` is the same with the rule off (what it was before the rule).
  *   PTP        completeAt with the PTP decoder at T=0 and T=0.2 (fixed seed per case), against
  *              AR at the same settings: the tokens must be equal; tokens per call and the
@@ -35,7 +36,8 @@ import { repeatedLine } from './lib/loops';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { editSimilarity } from './lib/match';
 import { type Policy, shownRun } from './lib/pipeline';
-import { args, log, table, writeResults } from './lib/report';
+import { fitCompletion } from '../src/extension/fitCompletion';
+import { args, exitOnError, log, table, writeResults } from './lib/report';
 import { fmt, mean, pct, sum } from './lib/stats';
 
 const opt = args();
@@ -74,6 +76,16 @@ interface CaseResult {
   ptp: PtpRun[];
 }
 
+/** The extension's item for a completion at the cursor (automatic trigger), or '' when it shows none. */
+function fitted(doc: SyntaxDocument, offset: number, text: string): string {
+  const lineStart = doc.text.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = doc.text.indexOf('\n', offset);
+  const end = lineEnd < 0 ? doc.text.length : lineEnd;
+  const following = doc.text.slice(end + 1).split('\n').slice(0, 20).join('\n');
+  const fit = fitCompletion(text, doc.text.slice(offset, end), { explicit: false, followingText: following, lineIndent: /^[ \t]*/.exec(doc.text.slice(lineStart))![0] });
+  return fit?.insertText ?? '';
+}
+
 function score(text: string, target: string): Scored {
   const first = text.split('\n', 1)[0]!.trim();
   return { text, first, em: first === target.trim(), es: editSimilarity(first, target.trim()), empty: first === '', loop: repeatedLine(text) !== undefined };
@@ -94,7 +106,7 @@ async function modelRun(engine: Engine, doc: SyntaxDocument, c: FimCase, firstLi
 async function ptpRun(engine: Engine, policy: Policy, doc: SyntaxDocument, c: FimCase, n: number, T: number): Promise<PtpRun> {
   const run = async (decoder: 'ar' | 'ptp') => {
     const r = await shownRun(engine, policy, doc, c.offset, { seed: 1000 + n, cacheKey: c.id, requestId: `${decoder}-${n}`, decoding: { decoder, temperature: T, blockSize: 'auto' } });
-    return { tokens: r.result.tokens, calls: r.stats.calls, ms: r.stats.msDecode + r.stats.msPrefill };
+    return { tokens: r.result.tokens, calls: r.stats.calls, ms: r.stats.msDecode };
   };
   const ar = await run('ar');
   const ptp = await run('ptp');
@@ -123,8 +135,8 @@ async function ptpRun(engine: Engine, policy: Policy, doc: SyntaxDocument, c: Fi
       target: c.target,
       model: score(await modelRun(engine, doc, c, false), c.target),
       modelRule: score(await modelRun(engine, doc, c, true), c.target),
-      shown: score(shown.text, c.target),
-      shownNoRule: score(shownNoRule.text, c.target),
+      shown: score(fitted(doc, c.offset, shown.text), c.target),
+      shownNoRule: score(fitted(doc, c.offset, shownNoRule.text), c.target),
       stopReason: shown.stats.stopReason,
       ptp,
     });
@@ -182,14 +194,11 @@ async function ptpRun(engine: Engine, policy: Policy, doc: SyntaxDocument, c: Fi
     '',
     '## PTP against AR on the same cases (shown pipeline, block size auto)',
     '',
-    'same = PTP\'s tokens equal AR\'s; tok/call = committed tokens per PTP model call; without loops = the same over completions that are not loops; speed-up = AR time / PTP time (prefill + decode) in this run.',
+    'same = PTP\'s tokens equal AR\'s; tok/call = committed tokens per PTP model call; without loops = the same over completions that are not loops; speed-up = AR decode time / PTP decode time in this run (the calls after the first, which holds the prompt; the two runs share the cached prompt).',
     '',
     ...table(['T', 'language', 'cases', 'same', 'tok/call', 'tok/call without loops', 'speed-up vs AR', 'tokens (mean)'], ptpRows),
   ];
   writeResults('eval-whole-line', { run: info, settings: { cap: CAP, temperatures: PTP_TEMPERATURES }, differ, results }, md);
   store.dispose();
   await engine.dispose();
-})().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+})().catch(exitOnError());

@@ -25,6 +25,8 @@ class Special:
         self.middle = ids["fim_middle"]
         self.suffix = ids["fim_suffix"]
         self.file_sep = ids["file_sep"]
+        # The line-break token (not special): line-boundary FIM cuts there. None if the vocabulary lacks one.
+        self.newline = ids.get("newline")
 
 
 def special_ids(tokenizer_json: Path) -> dict:
@@ -35,6 +37,9 @@ def special_ids(tokenizer_json: Path) -> dict:
     missing = set(names.values()) - set(out)
     if missing:
         raise ValueError(f"{tokenizer_json}: special tokens missing: {sorted(missing)}")
+    newline = tok.get("model", {}).get("vocab", {}).get("\u010a")  # byte-level BPE's "\n"
+    if newline is not None:
+        out["newline"] = newline
     return out
 
 
@@ -66,8 +71,31 @@ def fim_sample(rng, chunk: np.ndarray, sp: Special, max_suffix: int) -> np.ndarr
     return np.concatenate([[sp.suffix], suffix, [sp.prefix], chunk[:c], [sp.middle], chunk[c : c + m], [sp.eot]])
 
 
-def sample_row(rng, data: TokenData, sp: Special, length: int, fim_rate: float = 0.5) -> np.ndarray:
-    """Pack samples into one row of ``length`` tokens."""
+def line_fim_sample(rng, chunk: np.ndarray, sp: Special, max_suffix: int) -> np.ndarray | None:
+    """Suffix-first FIM whose middle is 1-3 whole lines, as an editor cuts it after Enter.
+
+    The prefix ends before a line break, the middle starts with that break (then the
+    indentation and the code) and stops before the break that ends its last line, where the
+    suffix starts: exactly the engine's prompt for a cursor after a new line's indentation
+    (the held-back indentation and the healed line break are re-typed by the middle). None when
+    the chunk has too few non-blank lines.
+    """
+    if sp.newline is None:
+        return None
+    breaks = np.flatnonzero(chunk == sp.newline)
+    if len(breaks) < 2:
+        return None
+    k = int(rng.choice([1, 2, 3], p=[0.6, 0.25, 0.15]))
+    starts = [i for i in range(len(breaks) - k) if breaks[i + 1] - breaks[i] > 2 and breaks[i + k] - breaks[i + k - 1] > 1]
+    if not starts:
+        return None
+    i = starts[int(rng.integers(0, len(starts)))]
+    a, b = int(breaks[i]), int(breaks[i + k])
+    return np.concatenate([[sp.suffix], chunk[b:][:max_suffix], [sp.prefix], chunk[:a], [sp.middle], chunk[a:b], [sp.eot]])
+
+
+def sample_row(rng, data: TokenData, sp: Special, length: int, fim_rate: float = 0.5, line_fim: float = 0.0) -> np.ndarray:
+    """Pack samples into one row of ``length`` tokens; ``line_fim`` of the FIM samples cut at line boundaries."""
     out, filled = [], 0
     while filled < length:
         room = length - filled
@@ -83,7 +111,9 @@ def sample_row(rng, data: TokenData, sp: Special, length: int, fim_rate: float =
         start = 0 if rng.random() < 0.3 else int(rng.integers(0, max(1, L - n + 1)))
         chunk = data.doc(d)[start : start + n]
         if fim:
-            s = fim_sample(rng, chunk, sp, max_suffix=max(16, length // 4))
+            s = line_fim_sample(rng, chunk, sp, max(16, length // 4)) if rng.random() < line_fim else None
+            if s is None:
+                s = fim_sample(rng, chunk, sp, max_suffix=max(16, length // 4))
         else:
             s = chunk if start + n < L else np.concatenate([chunk, [sp.eot]])
         s = s[:room]
@@ -92,8 +122,8 @@ def sample_row(rng, data: TokenData, sp: Special, length: int, fim_rate: float =
     return np.concatenate(out).astype(np.int64)
 
 
-def batch(rng, data: TokenData, sp: Special, batch_size: int, length: int, fim_rate: float = 0.5) -> np.ndarray:
-    return np.stack([sample_row(rng, data, sp, length, fim_rate) for _ in range(batch_size)])
+def batch(rng, data: TokenData, sp: Special, batch_size: int, length: int, fim_rate: float = 0.5, line_fim: float = 0.0) -> np.ndarray:
+    return np.stack([sample_row(rng, data, sp, length, fim_rate, line_fim) for _ in range(batch_size)])
 
 
 def _fim_middle_length(rng, n: int) -> int:

@@ -100,32 +100,34 @@ def to_dev(x, device):
 _worker = {}
 
 
-def _worker_init(data_dir, tokenizer, seed):
+def _worker_init(data_dir, tokenizer, seed, mix=(0.5, 0.0)):
+    _worker["mix"] = mix
     _worker["data"] = TokenData(data_dir)
     _worker["sp"] = Special(special_ids(tokenizer))
     _worker["rng"] = np.random.default_rng(seed)
 
 
 def _worker_batch(shape):
-    return batch(_worker["rng"], _worker["data"], _worker["sp"], *shape)
+    return batch(_worker["rng"], _worker["data"], _worker["sp"], *shape, *_worker["mix"])
 
 
-def _worker_loop(q, data_dir, tokenizer, seed, shape):
-    _worker_init(data_dir, tokenizer, seed)
+def _worker_loop(q, data_dir, tokenizer, seed, shape, mix):
+    _worker_init(data_dir, tokenizer, seed, mix)
     while True:
         q.put(_worker_batch(shape))
 
 
 def batches(args, data_dir, shape, seed):
     """Training batches from --workers background processes (inline when 0), bounded queue."""
+    mix = (args.fim_rate, args.line_fim)
     if args.workers == 0:
-        _worker_init(data_dir, args.tokenizer, seed)
+        _worker_init(data_dir, args.tokenizer, seed, mix)
         while True:
             yield _worker_batch(shape)
     import multiprocessing as mp
     ctx = mp.get_context("fork")
     q = ctx.Queue(maxsize=4 * args.workers)
-    procs = [ctx.Process(target=_worker_loop, args=(q, data_dir, args.tokenizer, seed * 100 + i, shape), daemon=True)
+    procs = [ctx.Process(target=_worker_loop, args=(q, data_dir, args.tokenizer, seed * 100 + i, shape, mix), daemon=True)
              for i in range(args.workers)]
     for p in procs:
         p.start()
@@ -181,6 +183,11 @@ def train_teacher(args):
         model, ck = load_weights(out)
         state = ck.get("train_state", {})
         log(f"resumed from {out}: {state}")
+    elif args.init:
+        # Fine-tuning: the base weights go on from a checkpoint; its adapters are kept as they are.
+        model, _ = load_weights(Path(args.init))
+        state = {}
+        log(f"teacher fine-tune from {args.init}")
     else:
         cfg = Config(**json.loads(args.config)) if args.config else Config()
         model, state = PTPModel(cfg), {}
@@ -390,7 +397,10 @@ def main(argv=None):
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--tokenizer", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--init", type=Path, help="teacher checkpoint (ptp stage)")
+    ap.add_argument("--init", type=Path, help="teacher checkpoint (ptp stage); teacher stage: fine-tune from it")
+    ap.add_argument("--fim-rate", type=float, default=0.5, help="teacher stage: share of FIM samples")
+    ap.add_argument("--line-fim", type=float, default=0.0,
+                    help="teacher stage: share of FIM samples whose middle is 1-3 whole lines (data.line_fim_sample)")
     ap.add_argument("--config", help="JSON overrides of model.Config (teacher stage)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all cores)")

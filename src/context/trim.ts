@@ -13,7 +13,7 @@
  *   4. parse prefix + completion + suffix once (incrementally, from a copy of the
  *      document's tree) and drop the completion if it has more parse errors than the
  *      document had, or a parse error that starts inside it; a multi-line completion
- *      first gets one retry without its last line.
+ *      first gets two retries: without its last line, then its first line alone.
  *
  * Input and output are model text (LF line breaks); use `restoreEol` before inserting.
  */
@@ -68,9 +68,12 @@ export function trimCompletion(doc: DocumentView, offset: number, text: string, 
   if (t === '' || isBlank(t)) return t;
   if (!parses) return t;
   if (!introducesErrors(doc, offset, t, budgetMs)) return t;
+  // A multi-line completion gets two retries: without its last line, then its first line alone.
   const lastBreak = t.lastIndexOf('\n');
-  if (lastBreak > 0) {
-    const shorter = cutToCompletePoint(t.slice(0, lastBreak), info, rules);
+  const firstBreak = t.indexOf('\n');
+  for (const end of lastBreak > 0 ? new Set([lastBreak, firstBreak]) : []) {
+    if (end <= 0) continue;
+    const shorter = cutToCompletePoint(t.slice(0, end), info, rules);
     if (!isBlank(shorter) && !introducesErrors(doc, offset, shorter, budgetMs)) return shorter;
   }
   return '';

@@ -46,10 +46,12 @@ export interface DecodeOptions {
   heal?: boolean;
   /**
    * The completion's first line must hold code (firstLine.ts): until it does, end-of-text and
-   * line breaks are masked. For a cursor on an empty line, where the person wants that line
-   * written. Default false.
+   * line breaks are masked, then end-of-text until a line break ends that line. For a cursor on
+   * an empty line, where the person wants that line written. Default false.
    */
   firstLine?: boolean;
+  /** With `firstLine`: tokens that may not start the first line's code (a second attempt's). */
+  firstLineBan?: readonly number[];
   /** PTP also drafts from the context (lookup.ts); output is the same either way. Default true. */
   lookup?: boolean;
   /**
@@ -340,7 +342,7 @@ export class Engine {
       u: new UStream(opts.seed),
       generation,
       healing,
-      firstLine: opts.firstLine === true ? this.firstLineRule(healing) : undefined,
+      firstLine: opts.firstLine === true ? this.firstLineRule(healing, opts.firstLineBan ?? []) : undefined,
       signal: opts.signal,
       hooks,
     };
@@ -378,9 +380,19 @@ export class Engine {
     };
   }
 
-  private firstLineRule(healing: TokenHealing | undefined): FirstLineRule {
+  private firstLineRule(healing: TokenHealing | undefined, ban: readonly number[]): FirstLineRule {
     const special = new Set(Object.values(this.tokenizer.special));
-    return new FirstLineRule((id) => this.tokenizer.bytesOf(id), this.manifest.architecture.vocab_size, special, healing?.byteLength ?? 0);
+    return new FirstLineRule((id) => this.tokenizer.bytesOf(id), this.manifest.architecture.vocab_size, special, healing?.byteLength ?? 0, new Set(ban));
+  }
+
+  /** Index in `tokens` (healed text first, as DecodeResult.tokens) of the token that starts the first code, or -1. */
+  firstCodeToken(tokens: readonly number[], healed: string): number {
+    let text = '';
+    for (let i = 0; i < tokens.length; i++) {
+      text += String.fromCharCode(...this.tokenizer.bytesOf(tokens[i]!));
+      if (/[^ \t\r\n]/.test(text.slice(healed.length))) return i;
+    }
+    return -1;
   }
 
   /** The prompt without its last token (or word), and the healing that re-types it (healing.ts). */

@@ -6,13 +6,17 @@
  *
  * Until the output (after the healed text, healing.ts) holds a character other than a space or
  * a tab, the rule masks end-of-text, every special token, and every token whose bytes reach a
- * line break before such a character. Like healing it is a mask on the distribution at an
- * output index, a pure function of the tokens before it, so AR and PTP apply the same mask at
- * the same index and PTP still commits exactly AR's tokens.
+ * line break before such a character. Then, until a line break ends that first line, it masks
+ * end-of-text and the special tokens: a model trained on random character spans often ends a
+ * middle inside a word (`def sum_`), which after Enter is never what the person wants. Like
+ * healing it is a mask on the distribution at an output index, a pure function of the tokens
+ * before it, so AR and PTP apply the same mask at the same index and PTP still commits exactly
+ * AR's tokens.
  *
- *   output so far   ""        mask: no "\n", no " \n", no <|endoftext|>; "    " and " return" pass
- *   output so far   "    "    the same mask
- *   output so far   "  x"     no constraint
+ *   output so far   ""           no "\n", no " \n", no <|endoftext|>; "    " and " return" pass
+ *   output so far   "    "       the same mask
+ *   output so far   "  x = 1"    no <|endoftext|> (nor another special token)
+ *   output so far   "  x = 1\n"  no constraint
  */
 
 const SPACE = 0x20;
@@ -30,9 +34,17 @@ function scan(bytes: Uint8Array, from = 0): 'blank' | 'break' | 'code' {
   return 'blank';
 }
 
+/** Index of the first byte from `from` on that is not a space or a tab. */
+function firstCode(bytes: Uint8Array, from: number): number {
+  let i = from;
+  while (i < bytes.length && (bytes[i] === SPACE || bytes[i] === TAB)) i++;
+  return i;
+}
+
 export class FirstLineRule {
   /** Allowed tokens while the first line has no code, by healed bytes still to re-type (0: healing done). */
   private readonly masks = new Map<number, Uint8Array>();
+  private noEnd: Uint8Array | undefined;
 
   constructor(
     private readonly bytesOf: (id: number) => Uint8Array,
@@ -40,6 +52,8 @@ export class FirstLineRule {
     private readonly special: ReadonlySet<number>,
     /** Bytes of the healed text the output re-types first (not part of the completion). */
     private readonly healedBytes = 0,
+    /** Tokens that may not start the first line's code (see Engine's firstLineBan). */
+    private readonly ban: ReadonlySet<number> = new Set(),
   ) {}
 
   /**
@@ -48,14 +62,32 @@ export class FirstLineRule {
    */
   maskAfter(output: readonly number[], extra: readonly number[], extraCount: number, healing: Uint8Array | undefined): Uint8Array | undefined {
     let pending = this.healedBytes;
+    let code = false;
     for (let i = 0; i < output.length + extraCount; i++) {
       const bytes = this.bytesOf(i < output.length ? output[i]! : extra[i - output.length]!);
-      const skip = Math.min(pending, bytes.length);
-      pending -= skip;
-      // Code on the first line (the rule is met), or a break the rule could not prevent.
-      if (scan(bytes, skip) !== 'blank') return healing;
+      let from = Math.min(pending, bytes.length);
+      pending -= from;
+      if (!code) {
+        const seen = scan(bytes, from);
+        // A break the rule could not prevent (it is off where the output starts with one).
+        if (seen === 'break') return healing;
+        if (seen === 'blank') continue;
+        code = true;
+        from = firstCode(bytes, from);
+      }
+      // The first line is complete once a line break follows its code: no constraint after it.
+      for (let j = from; j < bytes.length; j++) if (bytes[j] === LF || bytes[j] === CR) return healing;
     }
-    return this.mask(pending, healing);
+    return code ? this.endOfLine() : this.mask(pending, healing);
+  }
+
+  /** The first line has code but no line break yet: anything but end-of-text and special tokens. */
+  private endOfLine(): Uint8Array {
+    if (this.noEnd === undefined) {
+      this.noEnd = new Uint8Array(this.vocabSize).fill(1);
+      for (const id of this.special) if (id < this.vocabSize) this.noEnd[id] = 0;
+    }
+    return this.noEnd;
   }
 
   private mask(pending: number, healing: Uint8Array | undefined): Uint8Array {
@@ -63,7 +95,7 @@ export class FirstLineRule {
     if (mask !== undefined) return mask;
     mask = new Uint8Array(this.vocabSize);
     for (let id = 0; id < this.vocabSize; id++) {
-      if (this.special.has(id) || (healing !== undefined && healing[id] === 0)) continue;
+      if (this.special.has(id) || this.ban.has(id) || (healing !== undefined && healing[id] === 0)) continue;
       const bytes = this.bytesOf(id);
       // The part of the token past the healed text starts the completion's first line.
       if (bytes.length > 0 && scan(bytes, Math.min(pending, bytes.length)) !== 'break') mask[id] = 1;

@@ -6,8 +6,12 @@
  *     -> buildPrompt        FIM prefix/suffix (LF), or a reason not to complete
  *     -> analyze            scope, token cap, block size M and budget B (auto: from the
  *                           measured latency curve and the model's acceptance histogram)
- *     -> engine.complete    AR or PTP, stop rule from makeStopper, KV reuse per cacheKey
- *     -> trimCompletion     no duplicated suffix, no half construct, no new parse errors
+ *     -> engine.complete    AR or PTP, stop rule from makeStopper, KV reuse per cacheKey; on
+ *                           an empty line the first-line rule (code on that line, ended by a
+ *                           line break)
+ *     -> trimCompletion     no duplicated suffix, no half construct, no new parse errors; on an
+ *                           empty line, when nothing is left, up to two more decodes with the
+ *                           first code token of the last one ruled out
  *     -> restoreEol         the document's line endings
  *
  * Whitespace before the cursor is given back to the model. A BPE tokenizer glues a space to
@@ -94,6 +98,8 @@ export interface CompletionOutcome {
 
 /** ptp/generate writes up to this many tokens (the model's context is 512, so more rarely fits). */
 export const GENERATE_MAX_TOKENS = 384;
+/** More attempts after Enter when the trimmer leaves nothing (each one more model decode). */
+const FIRST_LINE_RETRIES = 2;
 const PREVIEW_PREFIX_CHARS = 600;
 const PREVIEW_SUFFIX_CHARS = 200;
 export const CURSOR_MARK = '\u2588';
@@ -116,19 +122,19 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
   const planned = plan(env, view, at, options);
   if ('reason' in planned) return { kind: 'rejected', ...planned };
   const { prompt, info, typed } = planned;
-  const stopper = makeStopper(view, at, info);
-  const stop = (raw: string): number | undefined => {
-    const after = typed.after(raw);
-    if (after === undefined) return undefined;
-    const cut = stopper(after.text);
-    return cut === undefined ? undefined : after.offset + cut;
-  };
   const { decoding } = options;
   const onText = options.onText;
-  const streamed = new CompleteLines(onText);
-  const result = await engine.complete(
-    planned.enginePrompt,
-    {
+  const firstLine = options.firstLine ?? planned.emptyLine;
+  const attempt = async (firstLineBan: readonly number[]): Promise<{ result: DecodeResult; text: string }> => {
+    const stopper = makeStopper(view, at, info);
+    const stop = (raw: string): number | undefined => {
+      const after = typed.after(raw);
+      if (after === undefined) return undefined;
+      const cut = stopper(after.text);
+      return cut === undefined ? undefined : after.offset + cut;
+    };
+    const streamed = new CompleteLines(onText);
+    const result = await engine.complete(planned.enginePrompt, {
       decoder: decoding.decoder,
       seed: decoding.seed,
       temperature: decoding.temperature,
@@ -137,19 +143,33 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
       blockSize: decoding.decoder === 'ar' ? 1 : info.blockSize,
       budget: decoding.decoder === 'ar' ? 0 : info.budget,
       ...(decoding.lookup !== undefined ? { lookup: decoding.lookup } : {}),
-      firstLine: options.firstLine ?? planned.emptyLine,
+      firstLine,
+      firstLineBan,
       maxTokens: info.maxTokens,
       stop,
       signal: options.signal,
       cacheKey: options.cacheKey,
       onText: onText ? (raw) => streamed.push(restoreEol(typed.after(raw)?.text ?? '', prompt.eol)) : undefined,
-    },
-  );
-  // The context layer reads doc.text and doc.tree: both must still be the ones analyzed.
+    });
+    // The context layer reads doc.text and doc.tree: both must still be the ones analyzed.
+    if (doc.version !== version) return { result, text: '' };
+    const trimmed = trimCompletion(view, at, typed.after(result.text)?.text ?? '', info);
+    return { result, text: trimmed.trim() === '' ? '' : restoreEol(trimmed, prompt.eol) };
+  };
+  let { result, text } = await attempt([]);
   if (doc.version !== version) return { kind: 'stale' };
-
-  const trimmed = trimCompletion(view, at, typed.after(result.text)?.text ?? '', info);
-  const text = trimmed.trim() === '' ? '' : restoreEol(trimmed, prompt.eol);
+  // After Enter, a first line the trimmer took back (a docstring opened and never closed, a
+  // header whose body did not fit) leaves the person nothing. Up to FIRST_LINE_RETRIES more
+  // attempts, inline only, each with the first code token of the ones before ruled out: the
+  // same rule in AR and PTP, so the same text.
+  const banned: number[] = [];
+  while (firstLine && text === '' && options.mode === 'inline' && banned.length < FIRST_LINE_RETRIES && !options.signal?.aborted) {
+    const first = engine.firstCodeToken(result.tokens, result.healed);
+    if (first < 0) break;
+    banned.push(result.tokens[first]!);
+    ({ result, text } = await attempt(banned));
+    if (doc.version !== version) return { kind: 'stale' };
+  }
   const stats: CompletionStats = {
     requestId: options.requestId,
     seed: decoding.seed,

@@ -17,6 +17,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
+import { repeatedLine } from '../../bench/lib/loops';
+import { DocumentStore } from '../../src/context';
 import { ROOT, extensionLogs, installExtension, openBrowser, runDirs, sleep, startCodeServer } from './codeServer';
 
 const STATS_TS = `// Small statistics helpers.
@@ -40,6 +42,9 @@ export function distance(a: Point, b: Point): number {
   
 }`;
 
+/** examples/inventory.py: the line `        total = 0.0` (1-based), where the Enter test presses Enter. */
+const INVENTORY_LINE = 20;
+
 /** The three screenshots the README uses. */
 const MEDIA = { ghost: 'ghost-text.png', generate: 'generate-code.png', trace: 'decoding-trace.png' };
 
@@ -56,6 +61,7 @@ async function main(): Promise<number> {
   });
   fs.writeFileSync(path.join(dirs.workspace, 'stats.ts'), STATS_TS);
   fs.writeFileSync(path.join(dirs.workspace, 'shapes.ts'), SHAPES_TS);
+  fs.copyFileSync(path.join(ROOT, 'examples', 'inventory.py'), path.join(dirs.workspace, 'inventory.py'));
   const shots = dirs.root;
 
   const t0 = Date.now();
@@ -98,6 +104,30 @@ async function main(): Promise<number> {
       console.log(`    ghost text ${JSON.stringify(shown.slice(0, 80))}; line now ${JSON.stringify(line.trim())}`);
     });
 
+    await step('Enter inside a function body: ghost text writes the next line, starting at the indentation', async () => {
+      await openFile(page, 'inventory.py');
+      await page.locator('.monaco-editor .view-lines').first().click();
+      // The end of `total = 0.0` in total_value, then Enter: the editor indents the new line.
+      await goToLine(page, INVENTORY_LINE);
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      const ghost = page.locator('.monaco-editor .ghost-text-decoration').first();
+      await ghost.waitFor({ timeout: 30_000 });
+      const shown = (await page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text').allTextContents()).join('').replace(/\u00a0/g, ' ');
+      await sleep(300);
+      await page.screenshot({ path: path.join(shots, 'ghost-after-enter.png') });
+      assert.ok(shown.trim().length > 0, 'empty ghost text after Enter');
+      assert.match(shown, /^\S/, `the ghost text must start with code at the indentation, got ${JSON.stringify(shown)}`);
+      await page.keyboard.press('Tab');
+      await ghost.waitFor({ state: 'detached', timeout: 10_000 });
+      const lines = (await editorText(page)).split('\n');
+      const at = lines.findIndex((l) => l.trim() === 'total = 0.0');
+      const written = lines[at + 1] ?? '';
+      assert.match(written, /^ {8}\S/, `the accepted line must sit at the body's indentation: ${JSON.stringify(written)}`);
+      assert.equal(repeatedLine(shown), undefined, `the suggestion loops: ${JSON.stringify(shown)}`);
+      console.log(`    ghost text after Enter ${JSON.stringify(shown.slice(0, 80))}; line now ${JSON.stringify(written)}`);
+    });
+
     await step('Generate Code… from the command palette streams code into the editor', async () => {
       await openFile(page, 'shapes.ts');
       await page.locator('.monaco-editor .view-lines').first().click();
@@ -127,6 +157,13 @@ async function main(): Promise<number> {
       assert.ok(after.includes('// distance between two points'), `no comment in ${JSON.stringify(after)}`);
       assert.ok(after.length > before.length + '// distance between two points'.length + 4, 'no code after the comment');
       await page.screenshot({ path: path.join(shots, 'generate-code-done.png') });
+      // What a reader judges: the generation does not loop, and the function still parses.
+      const generated = after.slice(after.indexOf('// distance between two points'));
+      assert.equal(repeatedLine(generated), undefined, `Generate Code repeats a line three times:\n${generated}`);
+      assert.ok(generated.split('\n').length < 40, `Generate Code ran on for ${generated.split('\n').length} lines:\n${generated}`);
+      const errors = await parseErrors('typescript', after);
+      assert.deepEqual(errors, [], `the generated function does not parse:\n${after}`);
+      console.log(`    generated ${JSON.stringify(generated.slice(0, 160))}`);
     });
 
     await step('Show Decoding Trace opens the trace view with the calls coloured', async () => {
@@ -172,6 +209,34 @@ async function openFile(page: Page, name: string): Promise<void> {
   await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: name }).first().waitFor({ timeout: 10_000 });
   await page.keyboard.press('Enter');
   await page.locator(`.tab.active[aria-label*="${name}"], .tab.active:has-text("${name}")`).first().waitFor({ timeout: 10_000 });
+}
+
+/** Ctrl+G: the cursor to the start of a 1-based line. */
+async function goToLine(page: Page, line: number): Promise<void> {
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`:${line}`);
+  await page.keyboard.press('Enter');
+  await sleep(200);
+}
+
+/** Tree-sitter's ERROR and MISSING nodes in `text`, as `line:column kind` strings. */
+async function parseErrors(languageId: string, text: string): Promise<string[]> {
+  const store = new DocumentStore({ log: () => undefined });
+  try {
+    const doc = await store.open('e2e:///check', languageId, text);
+    const errors: string[] = [];
+    const visit = (node: { type: string; isMissing: boolean; hasError: boolean; startPosition: { row: number; column: number }; children: readonly unknown[] }): void => {
+      if (node.type === 'ERROR' || node.isMissing) errors.push(`${node.startPosition.row + 1}:${node.startPosition.column + 1} ${node.isMissing ? 'missing' : 'error'}`);
+      else if (node.hasError) for (const c of node.children) visit(c as typeof node);
+    };
+    if (doc.tree === undefined) return ['no tree'];
+    visit(doc.tree.rootNode as never);
+    return errors;
+  } finally {
+    store.dispose();
+  }
 }
 
 /** The editor's visible text (spaces in .view-line are U+00A0). */

@@ -57,3 +57,30 @@ def test_contexts_end_at_a_cursor_inside_a_document_in_the_engines_layouts(tmp_p
                 # Never at an end-of-text, where the teacher goes on to recite a file header.
                 assert ctx[-1] not in SPECIAL and contiguous(core), ctx
     assert fim > 100 and plain > 100
+
+
+def test_line_fim_cuts_whole_lines_as_the_engine_prompts_after_enter():
+    """The middle starts with the line break before a line's code and stops before the break ending its last line."""
+    from data import line_fim_sample
+
+    NL = 9
+    sp = Special({"endoftext": 0, "fim_prefix": 1, "fim_middle": 2, "fim_suffix": 3, "file_sep": 4, "newline": NL})
+    # Lines of 1-4 tokens (10+), some blank, each ended by NL.
+    rng = np.random.default_rng(3)
+    chunk = np.concatenate([np.concatenate([10 + rng.integers(0, 50, rng.integers(0, 5)), [NL]]) for _ in range(40)])
+    seen = set()
+    for _ in range(200):
+        s = line_fim_sample(rng, chunk, sp, max_suffix=10_000)
+        assert s is not None
+        suffix_at, prefix_at, middle_at = (int(np.flatnonzero(s == t)[0]) for t in (sp.suffix, sp.prefix, sp.middle))
+        suffix, prefix, middle = s[suffix_at + 1 : prefix_at], s[prefix_at + 1 : middle_at], s[middle_at + 1 : -1]
+        assert s[-1] == sp.eot
+        assert np.array_equal(np.concatenate([prefix, middle, suffix]), chunk), "the three parts are the chunk"
+        assert middle[0] == NL and suffix[0] == NL, "the middle and the suffix each start at a line break"
+        lines = np.split(middle[1:], np.flatnonzero(middle[1:] == NL))
+        assert 1 <= len(lines) <= 3 and len(lines[0]) >= 2 and len(lines[-1]) >= 1, "whole lines, the first and last with code"
+        seen.add(len(lines))
+    assert seen == {1, 2, 3}
+    # No line break token in the vocabulary, or too few lines: no line-boundary sample.
+    assert line_fim_sample(rng, chunk, SP, 100) is None
+    assert line_fim_sample(rng, np.array([10, 11, NL, 12]), sp, 100) is None
