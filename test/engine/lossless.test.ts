@@ -13,6 +13,7 @@ import { KvCache } from '../../src/engine/kvcache';
 import { layoutCall } from '../../src/engine/mask';
 import { loadModel } from '../../src/engine/model';
 import { uniform } from '../../src/engine/ustream';
+import { RepetitionStopper } from '../../src/context/repetition';
 import { FIXTURE_DIR, modelDirs, referenceEngine, temperedCopy } from './helpers/models';
 
 const TEMPERATURES = [0, 0.2, 0.8];
@@ -75,6 +76,9 @@ async function compare(
   maxTokens: number,
   hooks: (c: Case, ar: DecodeResult) => DecoderHooks | undefined,
   ptpOptions: Partial<DecodeOptions> = {},
+  /** Options for both decoders, fresh per request (a stateful stop rule). */
+  shared?: () => Partial<DecodeOptions>,
+  results?: { ar: DecodeResult; ptp: DecodeResult }[],
 ): Promise<Comparison> {
   const arCache = new Map<string, DecodeResult>();
   const out: Comparison = { mismatches: [], acceptedDrafts: 0, ptpCalls: 0, arCalls: 0, stopReasons: new Set() };
@@ -82,10 +86,11 @@ async function compare(
     const arKey = `${c.temperature}/${c.seed}`;
     let ar = arCache.get(arKey);
     if (!ar) {
-      ar = await engine.complete(c.prompt, options(c, 'ar', maxTokens));
+      ar = await engine.complete(c.prompt, { ...options(c, 'ar', maxTokens), ...shared?.() });
       arCache.set(arKey, ar);
     }
-    const ptp = await engine.complete(c.prompt, { ...options(c, 'ptp', maxTokens), ...ptpOptions }, hooks(c, ar));
+    const ptp = await engine.complete(c.prompt, { ...options(c, 'ptp', maxTokens), ...shared?.(), ...ptpOptions }, hooks(c, ar));
+    results?.push({ ar, ptp });
     out.arCalls += ar.calls;
     out.ptpCalls += ptp.calls;
     out.acceptedDrafts += ptp.trace.reduce((s, t) => s + t.acceptedDrafts, 0);
@@ -209,6 +214,27 @@ for (const subject of SUBJECTS) {
       assert.deepEqual(r.mismatches, []);
       assert.ok(r.acceptedDrafts > CASES.length, `only ${r.acceptedDrafts} drafts accepted: the test would not exercise acceptance`);
       assert.ok(r.ptpCalls < r.arCalls * 0.75, `PTP ${r.ptpCalls} calls vs AR ${r.arCalls}`);
+    });
+
+    test(`PTP commits exactly the AR tokens in all ${CASES.length} cases under the first-line rule, a banned first token and the loop guard`, async () => {
+      // What the editor asks after Enter (engine/firstLine.ts), plus context/repetition.ts's loop
+      // cut as the stop rule: masks and cuts that depend on the tokens before them.
+      const eot = engine.manifest.special_tokens.endoftext;
+      const ban = engine.encode(' return').slice(0, 1);
+      const shared = (): Partial<DecodeOptions> => {
+        const loops = new RepetitionStopper();
+        return { firstLine: true, firstLineBan: ban, stop: (text) => loops.check(text) };
+      };
+      const results: { ar: DecodeResult; ptp: DecodeResult }[] = [];
+      const r = await compare(engine, subject.maxTokens, (c, ar) => ({ draftToken: mostlyRight(ar, eot, c.seed) }), {}, shared, results);
+      assert.deepEqual(r.mismatches, []);
+      for (const { ar } of results) {
+        // The rule holds: code before any line break, and no end-of-text before the first line ends.
+        const first = ar.text.search(/[^ \t\r\n]/);
+        assert.ok(first >= 0 || ar.stopReason === 'maxTokens', `no code: ${JSON.stringify(ar.text)} (${ar.stopReason})`);
+        if (first >= 0) assert.ok(!/[\r\n]/.test(ar.text.slice(0, first)), `a line break before the code: ${JSON.stringify(ar.text)}`);
+        if (ar.stopReason === 'eot') assert.match(ar.text, /[^ \t\r\n][^]*\n/, `end-of-text inside the first line: ${JSON.stringify(ar.text)}`);
+      }
     });
 
     test('the comparison catches a planted off-by-one in the verify u index', async (t) => {
