@@ -65,7 +65,7 @@ def mixed_inputs(cfg: Config, P: int, Tv: int, Ta: int, seed: int = 0):
 def export(model: PTPModel, out: Path, opset: int = 17):
     cfg = model.cfg
     model.eval()
-    H, Dh, L = cfg.num_heads, cfg.head_dim, cfg.num_layers
+    H, Dh, L = cfg.kv_heads, cfg.head_dim, cfg.num_layers
     P, Tv, Ta = 5, 3, 4
     ids, aux, pos, mask = mixed_inputs(cfg, P, Tv, Ta)
     past = [torch.randn(1, P, H, Dh) * 0.1 for _ in range(2 * L)]
@@ -94,7 +94,7 @@ def parity_cases(model: PTPModel) -> list[dict]:
         pos = torch.arange(P).unsqueeze(0)
         mask = torch.zeros(P, P).masked_fill(torch.ones(P, P, dtype=torch.bool).triu(1), NEG).view(1, 1, P, P)
         logits, kv = model(input_ids=ids, aux=torch.zeros(1, 0), position_ids=pos, attention_bias=mask,
-                           past=[(torch.zeros(1, 0, cfg.num_heads, cfg.head_dim),) * 2 for _ in range(cfg.num_layers)])
+                           past=[(torch.zeros(1, 0, cfg.kv_heads, cfg.head_dim),) * 2 for _ in range(cfg.num_layers)])
         cases.append({"name": "prefill", "input_ids": ids[0].tolist(), "aux": [], "position_ids": pos[0].tolist(),
                       "attention_mask": f32(mask), "past_length": 0, "logits": f32(logits),
                       "new_key_0": f32(kv[0][0]), "new_value_last": f32(kv[-1][1])})
