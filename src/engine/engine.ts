@@ -10,10 +10,10 @@ import type { Forward } from './forward';
 import { Generation, type CallTrace, type StopReason } from './generation';
 import { TokenHealing } from './healing';
 import { KvCache } from './kvcache';
-import type { Manifest } from './manifest';
+import { hasAdapters, kvHeads, type Manifest } from './manifest';
 import { loadModel, type LoadOptions } from './model';
 import { layoutCall } from './mask';
-import { promptTokens, type Prompt } from './prompt';
+import { hasFim, promptTokens, type Prompt } from './prompt';
 import { decodePtp } from './ptp';
 import type { CallTiming } from './runner';
 import { validateSamplingParams } from './sampling';
@@ -231,8 +231,8 @@ export class Engine {
       evicted.cache.crop(0);
       slot = { cache: evicted.cache, tokens: [] };
     } else {
-      const { num_layers, num_heads, head_dim } = this.manifest.architecture;
-      slot = { cache: new KvCache({ numLayers: num_layers, numHeads: num_heads, headDim: head_dim }, 256), tokens: [] };
+      const { num_layers, head_dim } = this.manifest.architecture;
+      slot = { cache: new KvCache({ numLayers: num_layers, numHeads: kvHeads(this.manifest), headDim: head_dim }, 256), tokens: [] };
     }
     this.slots.set(key, slot);
     return slot;
@@ -289,7 +289,9 @@ export class Engine {
     return { built, ids, healing, slot, reused };
   }
 
-  private tokenize(prompt: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'heal'>) {
+  private tokenize(request: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'heal'>) {
+    // A model without FIM tokens completes left to right from the prefix.
+    const prompt = hasFim(this.tokenizer.special) ? request : { prefix: request.prefix };
     const contextLength = this.manifest.context_length;
     // Room kept for the output. Not the request's own cap: that changes with the scope from one
     // keystroke to the next, and a different prompt budget re-cuts the suffix-first prompt,
@@ -339,8 +341,9 @@ export class Engine {
     if (opts.maxTokens === 0) generation.stopReason = 'maxTokens';
     else if (ids.length >= contextLength) generation.stopReason = 'context';
     try {
-      if (opts.decoder === 'ar' || M === 1) await decodeAr(state);
-      else await decodePtp(state, { blockSize: M, budget: B, histogram: this.manifest.ptp.acceptance_histogram, lookup: opts.lookup ?? true, minSurvival: opts.minSurvival });
+      // M = 1 is AR, except on a model without adapters: there PTP verifies context drafts only, whatever M.
+      if (opts.decoder === 'ar' || (M === 1 && (hasAdapters(this.manifest) || opts.lookup === false))) await decodeAr(state);
+      else await decodePtp(state, { blockSize: M, budget: B, histogram: this.manifest.ptp.acceptance_histogram, lookup: opts.lookup ?? true, drafter: hasAdapters(this.manifest), minSurvival: opts.minSurvival });
     } catch (error) {
       forget(slot);
       throw error;
@@ -361,7 +364,7 @@ export class Engine {
       blockSize: opts.decoder === 'ar' ? 1 : M,
       stopReason: generation.stopReason ?? 'maxTokens',
       trace: generation.trace,
-      budget: opts.decoder === 'ar' || M === 1 ? 0 : B,
+      budget: opts.decoder === 'ar' || M === 1 || !hasAdapters(this.manifest) ? 0 : B,
       modelTimeMs,
       engineTimeMs: end - start - modelTimeMs,
       promptTokens: ids.length,

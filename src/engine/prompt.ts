@@ -32,7 +32,9 @@ export interface PromptTokens {
  */
 export function promptTokens(prompt: Prompt, encode: (text: string) => number[], special: SpecialTokens, budget: number): PromptTokens {
   const prefix = encode(prompt.prefix);
-  if (prompt.suffix === undefined) {
+  const { fim_prefix, fim_middle, fim_suffix } = special;
+  // A model without FIM tokens (hasFim false) completes left to right: the suffix is not used.
+  if (prompt.suffix === undefined || fim_prefix === undefined || fim_middle === undefined || fim_suffix === undefined) {
     const keep = keptPrefix(prefix.length, Math.max(1, budget));
     const ids = prefix.slice(prefix.length - keep);
     // An empty prompt still needs one row to predict from; end-of-text marks a document start.
@@ -43,8 +45,13 @@ export function promptTokens(prompt: Prompt, encode: (text: string) => number[],
   // The suffix gets at least a quarter of the room, more when the prefix leaves it unused.
   const suffixKeep = Math.min(suffix.length, Math.max(Math.floor(room / 4), room - prefix.length));
   const prefixKeep = keptPrefix(prefix.length, room - suffixKeep);
-  const ids = [special.fim_suffix, ...suffix.slice(0, suffixKeep), special.fim_prefix, ...prefix.slice(prefix.length - prefixKeep), special.fim_middle];
+  const ids = [fim_suffix, ...suffix.slice(0, suffixKeep), fim_prefix, ...prefix.slice(prefix.length - prefixKeep), fim_middle];
   return { ids, dropped: suffix.length - suffixKeep + prefix.length - prefixKeep };
+}
+
+/** Whether the tokenizer has the FIM tokens; without them a prompt's suffix is dropped. */
+export function hasFim(special: SpecialTokens): boolean {
+  return special.fim_prefix !== undefined && special.fim_middle !== undefined && special.fim_suffix !== undefined;
 }
 
 /** How many trailing prefix tokens to keep: all if they fit, else drop whole steps from the start. */
