@@ -108,6 +108,8 @@ export interface EngineParts {
   forward: Forward;
   timings?: () => readonly CallTiming[];
   dispose?: () => Promise<void>;
+  /** The requested device did not load and the CPU runs instead: why, and what to install. */
+  deviceNote?: string;
 }
 
 interface CacheSlot {
@@ -174,6 +176,11 @@ export class Engine {
     this.modelDir = parts.modelDir;
     this.tokenizer = parts.tokenizer;
     this.forward = parts.forward;
+  }
+
+  /** Set when the requested device fell back to the CPU: one line, what to install. */
+  get deviceNote(): string | undefined {
+    return this.parts.deviceNote;
   }
 
   encode(text: string): number[] {

@@ -31,6 +31,8 @@ export interface LoadedModel {
   forward: Forward;
   timings: () => readonly CallTiming[];
   dispose: () => Promise<void>;
+  /** Set when the requested device did not load (the CPU runs instead): the line to show. */
+  deviceNote?: string;
 }
 
 const REEXPORT = 're-export the model directory with training/export.py or restore it from the repository';
@@ -117,7 +119,7 @@ export async function loadModel(modelDir: string, options: LoadOptions = {}): Pr
     throw new ModelLoadError(onnxPath, `a test call failed: ${error instanceof Error ? error.message : String(error)}`, `check that model.json matches this graph, or ${REEXPORT}`);
   }
   runner.timings.length = 0;
-  return { manifest, modelDir, tokenizer, forward: runner, timings: () => runner.timings, dispose: () => runner.dispose() };
+  return { manifest, modelDir, tokenizer, forward: runner, timings: () => runner.timings, dispose: () => runner.dispose(), ...(runner.deviceNote ? { deviceNote: runner.deviceNote } : {}) };
 }
 
 /**
