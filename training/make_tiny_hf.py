@@ -51,17 +51,27 @@ def tokenizer_json(family: str) -> dict:
     return tok
 
 
-def make(family: str, out: Path, seed: int = 0, bad: str | None = None) -> Path:
+# Same-shape random checkpoints for benchmarks (no real weights needed to time a graph).
+SHAPES = {"qwen2.5-0.5b": {"d": 896, "L": 24, "H": 14, "Hkv": 2, "F": 4864, "tokens": 151665, "vocab": 151936}}
+
+
+def make(family: str, out: Path, seed: int = 0, bad: str | None = None, shape: str | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     tok = tokenizer_json(family)
-    n_tok = len(tok["model"]["vocab"])
     d, L, H, Hkv, F = 64, 2, 4, 2, 96
+    if shape:
+        sh = SHAPES[shape]
+        d, L, H, Hkv, F = sh["d"], sh["L"], sh["H"], sh["Hkv"], sh["F"]
+        vocab = tok["model"]["vocab"]
+        for i in range(len(vocab), sh["tokens"]):  # unreachable filler tokens up to the real vocabulary size
+            vocab[f"<|pad_{i}|>"] = i
+    n_tok = len(tok["model"]["vocab"])
     Dh = d // H
     arch = family.split("-")[0]
     config = {
         "architectures": {"llama": ["LlamaForCausalLM"], "qwen2": ["Qwen2ForCausalLM"], "starcoder2": ["Starcoder2ForCausalLM"]}[arch],
         "model_type": arch, "hidden_size": d, "num_hidden_layers": L, "num_attention_heads": H, "num_key_value_heads": Hkv,
-        "intermediate_size": F, "vocab_size": n_tok + (64 if arch == "qwen2" else 0), "max_position_embeddings": 4096,
+        "intermediate_size": F, "vocab_size": SHAPES[shape]["vocab"] if shape else n_tok + (64 if arch == "qwen2" else 0), "max_position_embeddings": 4096,
         "rope_theta": {"llama": 500000.0, "qwen2": 1000000.0, "starcoder2": 100000.0}[arch],
         "tie_word_embeddings": family in ("qwen2", "starcoder2"), "bos_token_id": 0, "eos_token_id": 0,
         "torch_dtype": {"llama": "float32", "qwen2": "bfloat16", "starcoder2": "float16"}[arch],
@@ -120,9 +130,10 @@ def main() -> None:
     ap.add_argument("--family", choices=FAMILIES, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--shape", choices=sorted(SHAPES), help="a real model's shape with random weights (benchmarks)")
     ap.add_argument("--bad", choices=["missing-weights", "missing-tokenizer", "missing-tensor", "unsupported-arch", "mismatched-tokenizer"])
     args = ap.parse_args()
-    make(args.family, args.out, args.seed, args.bad)
+    make(args.family, args.out, args.seed, args.bad, args.shape)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,27 @@ def _consumers(graph, name):
     return [n for n in graph.node if name in n.input]
 
 
+def pretranspose(model: onnx.ModelProto) -> int:
+    """Transpose(W) -> MatMul becomes a stored W^T: onnxruntime would otherwise fold the Transpose
+    at load and keep both copies (twice the weights' memory). A tied embedding, also read by
+    Gather, keeps its Transpose."""
+    g = model.graph
+    inits = {i.name: i for i in g.initializer}
+    n = 0
+    for node in list(g.node):
+        if node.op_type != "Transpose" or node.input[0] not in inits or list(node.attribute[0].ints) != [1, 0]:
+            continue
+        if len(_consumers(g, node.input[0])) != 1:
+            continue
+        init = inits[node.input[0]]
+        wt = numpy_helper.from_array(np.ascontiguousarray(numpy_helper.to_array(init).T), node.output[0])
+        g.initializer.remove(init)
+        g.initializer.append(wt)
+        g.node.remove(node)
+        n += 1
+    return n
+
+
 def to_fp16(model: onnx.ModelProto) -> int:
     g = model.graph
     casts, n = [], 0
@@ -115,7 +136,10 @@ def to_int8(model: onnx.ModelProto) -> int:
 
 def convert_weights(path: Path, weights: str, out: Path | None = None) -> int:
     model = onnx.load(str(path))
-    n = to_fp16(model) if weights == "fp16" else to_int8(model)
+    if weights == "fp32":
+        n = pretranspose(model)
+    else:
+        n = to_fp16(model) if weights == "fp16" else to_int8(model)
     if weights == "int8" and not any(o.domain in ("", "ai.onnx") and o.version >= 10 for o in model.opset_import):
         raise ValueError("int8 needs opset >= 10")
     onnx.save(model, str(out or path))
@@ -126,7 +150,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("src", type=Path)
     ap.add_argument("dst", type=Path)
-    ap.add_argument("--weights", choices=["fp16", "int8"], required=True)
+    ap.add_argument("--weights", choices=["fp32", "fp16", "int8"], required=True, help="fp32: only store linear weights pre-transposed")
     args = ap.parse_args()
     n = convert_weights(args.src, args.weights, args.dst)
     print(f"wrote {args.dst}: {n} weights as {args.weights}, {args.dst.stat().st_size / 1e6:.1f} MB")
