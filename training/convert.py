@@ -236,6 +236,28 @@ def reference_parity_cases(model: PTPModel, hf: dict, tensors: dict) -> list[dic
     return cases
 
 
+def load_for_adapters(model_dir: Path, rank: int) -> PTPModel:
+    """The converted model of ``model_dir`` (re-read from its Hugging Face source, which
+    model.json's converted_from names) with fresh PTP adapters of ``rank``: LoRA B at zero (every
+    output unchanged) and a fresh u-embedding, ready for ``train.py ptp --init model_dir``."""
+    from model import grow_lora  # noqa: PLC0415
+
+    manifest = read_json(model_dir / "model.json", "model.json")
+    src = Path((manifest.get("converted_from") or {}).get("path", ""))
+    if not src.is_dir():
+        raise ConvertError(model_dir / "model.json", f"converted_from.path {str(src)!r} is not a directory: the Hugging Face checkpoint it was converted from is needed to train adapters")
+    hf = read_json(src / "config.json", "config.json")
+    cfg = config_of(hf, src / "config.json", manifest.get("context_length"))
+    cfg.vocab_size = manifest["architecture"]["vocab_size"]
+    tensors = load_tensors(weight_files(src))
+    model = PTPModel(cfg)
+    model.load_state_dict(map_state(hf, tensors, cfg, model, src))
+    grown = grow_lora(model, max(rank, 1))
+    torch.nn.init.normal_(grown.u_embed.weight, std=0.02)
+    torch.nn.init.zeros_(grown.u_embed.bias)
+    return grown
+
+
 # -- main -------------------------------------------------------------------------------------
 
 def convert(src: Path, out: Path, name: str | None = None, weights: str = "fp32", context_length: int | None = None, quiet: bool = False) -> dict:

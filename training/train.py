@@ -307,8 +307,14 @@ def train_ptp(args):
     train, val = TokenData(args.data / "train"), TokenData(args.data / "val")
     out = Path(args.out)
     src = out if (args.resume and out.exists()) else Path(args.init)
-    model, ck = load_weights(src)
-    if args.lora_rank:
+    if src.is_dir():  # a converted Hugging Face model (training/convert.py): adapters from scratch
+        import convert  # noqa: PLC0415
+
+        model, ck = convert.load_for_adapters(src, args.lora_rank or 16), {}
+        log(f"ptp: new rank-{model.cfg.lora_rank} adapters for the converted model {src}")
+    else:
+        model, ck = load_weights(src)
+    if args.lora_rank and args.lora_rank != model.cfg.lora_rank:
         model = grow_lora(model, args.lora_rank)
     state = ck.get("ptp_state", {}) if src == out else {}
     model.to(device)
@@ -390,7 +396,7 @@ def main(argv=None):
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--tokenizer", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--init", type=Path, help="teacher checkpoint (ptp stage)")
+    ap.add_argument("--init", type=Path, help="teacher checkpoint, or a converted model directory (training/convert.py), ptp stage")
     ap.add_argument("--config", help="JSON overrides of model.Config (teacher stage)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all cores)")

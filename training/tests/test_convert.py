@@ -8,6 +8,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import convert  # noqa: E402
 import hf_reference  # noqa: E402
 from make_tiny_hf import FAMILIES, make  # noqa: E402
@@ -65,3 +66,29 @@ def test_bad_checkpoint_is_one_line(tmp_path, capsys, bad, family, message):
     assert convert.main(["--hf", str(src), "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and message in err and "supported: Llama, Qwen2 and StarCoder2" in err
+
+
+def test_adapters_for_a_converted_model(tmp_path):
+    """train.py ptp --init <converted dir> trains adapters; export.py --into writes them there."""
+    from test_train import common, make_tokens, run
+
+    src = make("qwen2", tmp_path / "hf")  # Qwen's special-token names: the corpus tokenizer's ids
+    conv = tmp_path / "conv"
+    convert.convert(src, conv, quiet=True)
+    make_tokens(tmp_path / "tokens")
+    root = Path(__file__).resolve().parents[2]
+    ck = tmp_path / "ptp.pt"
+    args = [sys.executable, str(root / "training/train.py"), "ptp", *common(tmp_path), "--init", str(conv), "--out", str(ck),
+            "--window", "4", "--windows", "4", "--gen-len", "8", "--eval-batches", "1", "--lora-rank", "4",
+            "--steps", "20", "--lr", "1e-2", "--warmup", "2"]
+    log = run(args)
+    assert "new rank-4 adapters for the converted model" in log
+    if not ck.exists():  # 20 steps on a random model need not beat its starting adapters (then nothing is written)
+        from model import save_weights
+
+        save_weights(convert.load_for_adapters(conv, 4), ck)
+    run([sys.executable, str(root / "training/export.py"), "--ckpt", str(ck), "--into", str(conv)])
+    m = json.loads((conv / "model.json").read_text())
+    assert m["ptp"]["adapters"] is True and m["architecture"]["lora_rank"] == 4
+    assert m["architecture"]["num_kv_heads"] == 2 and m["converted_from"]["model_type"] == "qwen2"
+    assert m["special_token_text"]["fim_prefix"] == "<|fim_prefix|>"
