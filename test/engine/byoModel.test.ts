@@ -57,14 +57,14 @@ suite('bring your own model: converted Hugging Face checkpoints', { skip: HAS_TO
   });
 
   for (const family of FAMILIES) {
-    test(`${family}: onnxruntime logits match the reference forward within 1e-3`, async () => {
+    test(`${family}: onnxruntime logits match the reference forward within 1e-3`, async (t) => {
       const diff = parity.get(family)!;
       assert.ok(diff <= 1e-3, `max |logit diff| ${diff}`);
       const manifest = JSON.parse(readFileSync(join(dirs.get(family)!, 'model.json'), 'utf8'));
       assert.equal(manifest.ptp.adapters, false);
       assert.equal(manifest.architecture.num_kv_heads, 2);
       assert.ok(manifest.converted_from.reference_max_abs_diff.cold <= 1e-4);
-      process.stdout.write(`# ${family}: onnxruntime vs reference max |logit diff| ${diff.toExponential(2)}\n`);
+      t.diagnostic(`${family}: onnxruntime vs reference max |logit diff| ${diff.toExponential(2)}`);
     });
 
     test(`${family}: PTP with context lookup commits exactly AR's tokens, with no aux rows`, async () => {
