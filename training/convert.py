@@ -260,7 +260,8 @@ def load_for_adapters(model_dir: Path, rank: int) -> PTPModel:
 
 # -- main -------------------------------------------------------------------------------------
 
-def convert(src: Path, out: Path, name: str | None = None, weights: str = "fp32", context_length: int | None = None, quiet: bool = False) -> dict:
+def convert(src: Path, out: Path, name: str | None = None, weights: str = "fp32", context_length: int | None = None, quiet: bool = False,
+            fim_layout: str = "prefix-first") -> dict:
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
     if not src.is_dir():
         raise ConvertError(src, "is not a directory (point --hf at a local checkpoint directory)")
@@ -303,7 +304,8 @@ def convert(src: Path, out: Path, name: str | None = None, weights: str = "fp32"
         "context_length": cfg.context_length,
         "special_tokens": special,
         "special_token_text": special_text,
-        "fim_layout": ("suffix-first: fim_suffix S fim_prefix P fim_middle M endoftext" if "fim_prefix" in special
+        "fim_layout": (("prefix-first: fim_prefix P fim_suffix S fim_middle M endoftext" if fim_layout == "prefix-first"
+                        else "suffix-first: fim_suffix S fim_prefix P fim_middle M endoftext") if "fim_prefix" in special
                        else "none: the tokenizer has no FIM tokens, so prompts are the prefix only (left to right)"),
         "sampling": {"temperature": 0.2, "top_k": 50, "top_p": 0.95},
         "ptp": {"adapters": False, "window_length": window, "acceptance_histogram": [1.0] + [0.0] * window,
@@ -330,9 +332,11 @@ def main(argv=None) -> int:
     ap.add_argument("--name")
     ap.add_argument("--weights", choices=["fp32", "fp16", "int8"], default="fp32")
     ap.add_argument("--context-length", type=int, help="tokens of context (default min(2048, the model's))")
+    ap.add_argument("--fim-layout", choices=["prefix-first", "suffix-first"], default="prefix-first",
+                    help="FIM prompt order the model was trained on (default prefix-first: Qwen2.5-Coder, StarCoder2, DeepSeek-Coder)")
     args = ap.parse_args(argv)
     try:
-        convert(args.hf, args.out, args.name, args.weights, args.context_length)
+        convert(args.hf, args.out, args.name, args.weights, args.context_length, fim_layout=args.fim_layout)
     except ConvertError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -13,7 +13,7 @@ import { KvCache } from './kvcache';
 import { hasAdapters, kvHeads, type Manifest } from './manifest';
 import { loadModel, type LoadOptions } from './model';
 import { layoutCall } from './mask';
-import { hasFim, promptTokens, type Prompt } from './prompt';
+import { fimLayout, hasFim, promptTokens, type Prompt } from './prompt';
 import { decodePtp } from './ptp';
 import type { CallTiming } from './runner';
 import { validateSamplingParams } from './sampling';
@@ -304,8 +304,8 @@ export class Engine {
     // keystroke to the next, and a different prompt budget re-cuts the suffix-first prompt,
     // which throws the cached prefix away (bench/results/latency.md: 28% of keystrokes).
     const reserve = Math.min(Math.max(opts.maxTokens, OUTPUT_RESERVE), Math.floor(contextLength / 2));
-    const built = promptTokens(prompt, (t) => this.tokenizer.encode(t), this.tokenizer.special, contextLength - Math.max(1, reserve));
-    const { ids, healing } = this.heal(built.ids, prompt, opts);
+    const built = promptTokens(prompt, (t) => this.tokenizer.encode(t), this.tokenizer.special, contextLength - Math.max(1, reserve), fimLayout(this.manifest.fim_layout));
+    const { ids, healing } = this.heal(built.ids, built.prefixEnd, opts);
     return { built, ids, healing };
   }
 
@@ -381,10 +381,9 @@ export class Engine {
   }
 
   /** The prompt without its last token (or word), and the healing that re-types it (healing.ts). */
-  private heal(ids: number[], prompt: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'heal'>): { ids: number[]; healing?: TokenHealing } {
+  private heal(ids: number[], at: number, opts: Pick<DecodeOptions, 'maxTokens' | 'heal'>): { ids: number[]; healing?: TokenHealing } {
     if (opts.heal === false || opts.maxTokens === 0) return { ids };
-    // The prefix's last token: before <|fim_middle|> in a FIM prompt, else the last one.
-    const at = prompt.suffix === undefined ? ids.length - 1 : ids.length - 2;
+    // `at`: the prefix's last token (before <|fim_middle|> suffix-first, before <|fim_suffix|> prefix-first, else the last one).
     const special = new Set(Object.values(this.tokenizer.special));
     // Keep at least one prompt row: a prefix-only prompt that is one word is left alone.
     const found = TokenHealing.of(ids, at, 1, (id) => this.tokenizer.bytesOf(id), this.manifest.architecture.vocab_size, special);

@@ -29,6 +29,8 @@ export interface Manifest {
    * (`<|endoftext|>`, `<|fim_prefix|>`...): converted models keep their tokenizer's own.
    */
   special_token_text?: Partial<Record<keyof SpecialTokens, string>>;
+  /** "prefix-first ..." for a model trained PSM (converted models); otherwise suffix-first (prompt.ts). */
+  fim_layout?: string;
   /** The sampling settings the drafter was trained for. */
   sampling: { temperature: number; top_k: number; top_p: number };
   ptp: {

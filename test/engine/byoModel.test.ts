@@ -41,6 +41,8 @@ const PROMPTS: Prompt[] = [
   { prefix: 'x = 1\ny = 2\nx = 1\ny = 2\nx = 1\ny = 2\nx = 1\n' },
   { prefix: 'def f(a):\n    return a\n\n\ndef g(b):\n    return', suffix: '\n\nprint(f(1))\n' },
   { prefix: 'for (let i = 0; i < n; i++) {', suffix: '}' },
+  // Ends inside a word, with a suffix: token healing before <fim_suffix> in the prefix-first layout.
+  { prefix: 'const items = [1, 2, 3];\nfor (const item of ite', suffix: ') {\n}\n' },
 ];
 
 suite('bring your own model: converted Hugging Face checkpoints', { skip: HAS_TORCH ? false : `${PYTHON} has no PyTorch` }, () => {
@@ -95,6 +97,21 @@ suite('bring your own model: converted Hugging Face checkpoints', { skip: HAS_TO
       }
     });
   }
+
+  test('qwen2 and starcoder2 prompts are prefix-first (PSM), as those models were trained', async () => {
+    for (const family of ['qwen2', 'starcoder2']) {
+      const engine = await Engine.load(dirs.get(family)!, { threads: 1 });
+      try {
+        const s = engine.manifest.special_tokens;
+        const ids = engine.promptIds({ prefix: 'a = 1\n', suffix: 'b = 2\n' }, { maxTokens: 8, heal: false });
+        assert.equal(ids[0], s.fim_prefix);
+        assert.equal(ids.at(-1), s.fim_middle);
+        assert.ok(ids.indexOf(s.fim_suffix!) > 1);
+      } finally {
+        await engine.dispose();
+      }
+    }
+  });
 
   test('llama (no FIM tokens in its tokenizer) completes left to right when given a suffix', async () => {
     const engine = await Engine.load(dirs.get('llama')!, { threads: 1 });
