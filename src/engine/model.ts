@@ -67,6 +67,13 @@ export async function loadModel(modelDir: string, options: LoadOptions = {}): Pr
   }
 
   const manifestPath = join(modelDir, 'model.json');
+  if (!(await isFile(manifestPath)) && (await isFile(join(modelDir, 'config.json')))) {
+    throw new ModelLoadError(
+      modelDir,
+      'is a Hugging Face checkpoint (config.json, no model.json), not a model directory',
+      `convert it first: ptp-complete convert --hf ${modelDir} --out <dir>, then set ptp.model.path to <dir> (docs/BYO_MODEL.md)`,
+    );
+  }
   let manifest: Manifest;
   try {
     manifest = parseManifest(await readJson(manifestPath, 'the manifest'));

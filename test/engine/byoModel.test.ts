@@ -156,6 +156,20 @@ suite('bring your own model: converted Hugging Face checkpoints', { skip: HAS_TO
     });
   }
 
+  test('ptp.model.path at an unconverted checkpoint: one line saying to convert it; the shipped model still loads', async () => {
+    const errors: string[] = [];
+    const log = { info: () => undefined, warn: () => undefined, error: (l: string) => errors.push(l), debug: () => undefined };
+    const host = new ModelHost(log as never);
+    const hf = makeCheckpoint('qwen2');
+    await host.configure({ path: hf, device: 'cpu', threads: 1 });
+    assert.equal(host.state, 'error');
+    assert.match(host.error!, /is a Hugging Face checkpoint \(config\.json, no model\.json\), not a model directory - convert it first: ptp-complete convert --hf /);
+    assert.doesNotMatch(host.error!, /\n/);
+    await host.configure({ path: join(REPO, 'models/ptp-code-10m'), device: 'cpu', threads: 1 });
+    assert.equal(host.state, 'ready', host.error);
+    await host.dispose();
+  });
+
   test('a missing Python is one line saying what to install', async () => {
     await assert.rejects(convertCheckpoint({ ...quiet, python: '/nonexistent/python3', hf: WORK, out: join(WORK, 'x') }), /not found - convert needs Python 3 with PyTorch/);
   });
