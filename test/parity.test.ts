@@ -24,7 +24,8 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 for (const dir of dirs) {
   test(`ONNX matches PyTorch within tolerance: ${dir.slice(ROOT.length + 1)}`, async () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-    const { num_layers: L, num_heads: H, head_dim: Dh } = manifest.architecture;
+    const { num_layers: L, head_dim: Dh } = manifest.architecture;
+    const H = manifest.architecture.num_kv_heads ?? manifest.architecture.num_heads;
     const parity = JSON.parse(readFileSync(join(dir, 'parity.json'), 'utf8'));
     const session = await ort.InferenceSession.create(join(dir, 'model.onnx'), { intraOpNumThreads: 1 });
     const caches: Record<string, ort.Tensor[]> = {};

@@ -65,7 +65,7 @@ def mixed_inputs(cfg: Config, P: int, Tv: int, Ta: int, seed: int = 0):
 def export(model: PTPModel, out: Path, opset: int = 17):
     cfg = model.cfg
     model.eval()
-    H, Dh, L = cfg.num_heads, cfg.head_dim, cfg.num_layers
+    H, Dh, L = cfg.kv_heads, cfg.head_dim, cfg.num_layers
     P, Tv, Ta = 5, 3, 4
     ids, aux, pos, mask = mixed_inputs(cfg, P, Tv, Ta)
     past = [torch.randn(1, P, H, Dh) * 0.1 for _ in range(2 * L)]
@@ -94,7 +94,7 @@ def parity_cases(model: PTPModel) -> list[dict]:
         pos = torch.arange(P).unsqueeze(0)
         mask = torch.zeros(P, P).masked_fill(torch.ones(P, P, dtype=torch.bool).triu(1), NEG).view(1, 1, P, P)
         logits, kv = model(input_ids=ids, aux=torch.zeros(1, 0), position_ids=pos, attention_bias=mask,
-                           past=[(torch.zeros(1, 0, cfg.num_heads, cfg.head_dim),) * 2 for _ in range(cfg.num_layers)])
+                           past=[(torch.zeros(1, 0, cfg.kv_heads, cfg.head_dim),) * 2 for _ in range(cfg.num_layers)])
         cases.append({"name": "prefill", "input_ids": ids[0].tolist(), "aux": [], "position_ids": pos[0].tolist(),
                       "attention_mask": f32(mask), "past_length": 0, "logits": f32(logits),
                       "new_key_0": f32(kv[0][0]), "new_value_last": f32(kv[-1][1])})
@@ -125,12 +125,21 @@ def main():
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--ckpt", type=Path)
     src.add_argument("--random", help="JSON Config overrides: export random weights (test fixture)")
-    ap.add_argument("--tokenizer", type=Path, required=True)
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--name", required=True)
+    ap.add_argument("--tokenizer", type=Path)
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--name")
+    ap.add_argument("--into", type=Path, help="a converted model directory (training/convert.py): write the checkpoint's "
+                    "graph with its PTP adapters there, keeping its tokenizer, special tokens and provenance")
     ap.add_argument("--version", default="0.1.0")
     ap.add_argument("--metrics", type=Path, help="JSON file with measured metrics to record in model.json")
     args = ap.parse_args()
+    base_manifest = None
+    if args.into:
+        base_manifest = json.loads((args.into / "model.json").read_text(encoding="utf-8"))
+        args.out, args.tokenizer = args.into, args.into / "tokenizer.json"
+        args.name = args.name or base_manifest["name"]
+    if not (args.tokenizer and args.out and args.name):
+        ap.error("--tokenizer, --out and --name are required (or --into DIR)")
     args.out.mkdir(parents=True, exist_ok=True)
     tok = json.loads(args.tokenizer.read_text())
     vocab = len(tok["model"]["vocab"]) + sum(1 for t in tok["added_tokens"] if t["content"] not in tok["model"]["vocab"])
@@ -152,7 +161,8 @@ def main():
         sys.exit(f"error: {args.tokenizer} has {vocab} tokens but the checkpoint's vocab_size is {model.cfg.vocab_size}")
     model.eval()
     export(model, args.out)
-    shutil.copyfile(args.tokenizer, args.out / "tokenizer.json")
+    if args.tokenizer.resolve() != (args.out / "tokenizer.json").resolve():
+        shutil.copyfile(args.tokenizer, args.out / "tokenizer.json")
     (args.out / "parity.json").write_text(json.dumps({"atol": PARITY_ATOL, "cases": parity_cases(model)}))
     sampling = extra.get("sampling", {"temperature": 0.2, "top_k": 50, "top_p": 0.95})
     window = extra.get("window", 32)
@@ -173,7 +183,7 @@ def main():
         "license": "MIT",
         "architecture": {"type": "llama", **model.cfg.to_dict(), "parameters": count_params(model)},
         "context_length": model.cfg.context_length,
-        "special_tokens": special_ids(args.tokenizer),
+        "special_tokens": base_manifest["special_tokens"] if base_manifest else special_ids(args.tokenizer),
         "fim_layout": "suffix-first: <|fim_suffix|>S<|fim_prefix|>P<|fim_middle|>M<|endoftext|>",
         "sampling": sampling,
         "ptp": {"window_length": window, "acceptance_histogram": acceptance, "acceptance_histogram_source": source,
@@ -185,7 +195,11 @@ def main():
         "training": {k: extra[k] for k in ("train_state", "ptp_state") if k in extra},
         "metrics": json.loads(args.metrics.read_text()) if args.metrics else {},
     }
-    (args.out / "model.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    if base_manifest is not None:  # a converted model: its own tokens, provenance and context; adapters now present
+        manifest.update({k: base_manifest[k] for k in ("special_tokens", "special_token_text", "fim_layout", "converted_from", "license", "version") if k in base_manifest})
+        manifest["architecture"]["type"] = base_manifest["architecture"].get("type", "llama")
+        manifest["ptp"]["adapters"] = True
+    (args.out / "model.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {args.out}: {count_params(model)} params, onnx {((args.out / 'model.onnx').stat().st_size) / 1e6:.1f} MB")
 
 

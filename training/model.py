@@ -39,21 +39,44 @@ class Config:
     u_bits: int = 24
     context_length: int = 512
     norm_eps: float = 1e-5
+    # Options for checkpoints converted from Hugging Face (training/convert.py); the defaults
+    # are the shipped model's architecture.
+    num_kv_heads: int = 0  # grouped-query attention: K/V heads (0 = num_heads)
+    attn_head_dim: int = 0  # 0 = hidden_size // num_heads
+    qkv_bias: bool = False  # biases on q, k, v (Qwen2, StarCoder2)
+    o_bias: bool = False  # bias on the attention output (StarCoder2, Llama attention_bias)
+    mlp_bias: bool = False
+    tied_embeddings: bool = True  # False: a separate lm_head
+    norm: str = "rms"  # "rms" (Llama, Qwen2) or "layer" (LayerNorm with bias: StarCoder2)
+    mlp: str = "gated_silu"  # "gated_silu" (Llama, Qwen2) or "gelu_tanh" (c_fc/c_proj: StarCoder2)
 
     @property
     def head_dim(self) -> int:
-        return self.hidden_size // self.num_heads
+        return self.attn_head_dim or self.hidden_size // self.num_heads
+
+    @property
+    def kv_heads(self) -> int:
+        return self.num_kv_heads or self.num_heads
+
+    @property
+    def adapters(self) -> bool:
+        """lora_rank 0: a converted model without PTP adapters (manifest ptp.adapters false)."""
+        return self.lora_rank > 0
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["head_dim"] = self.head_dim
-        d["tied_embeddings"] = True
+        d["num_kv_heads"] = self.kv_heads
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Config":
         names = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def make_norm(cfg: "Config") -> nn.Module:
+    return nn.LayerNorm(cfg.hidden_size, eps=cfg.norm_eps) if cfg.norm == "layer" else RMSNorm(cfg.hidden_size, cfg.norm_eps)
 
 
 class RMSNorm(nn.Module):
@@ -69,11 +92,15 @@ class RMSNorm(nn.Module):
 
 
 class GatedLoRALinear(nn.Module):
-    """y = x W^T on token rows; y = x W^T + s (x A^T) B^T on aux rows (the last rows)."""
+    """y = x W^T (+ b) on token rows; y = x W^T (+ b) + s (x A^T) B^T on aux rows (the last rows).
+    rank 0: no adapters (every row is the base layer)."""
 
-    def __init__(self, d_in: int, d_out: int, rank: int, scale: float):
+    def __init__(self, d_in: int, d_out: int, rank: int, scale: float, bias: bool = False):
         super().__init__()
-        self.base = nn.Linear(d_in, d_out, bias=False)
+        self.base = nn.Linear(d_in, d_out, bias=bias)
+        self.rank = rank
+        if rank == 0:
+            return
         self.lora_a = nn.Linear(d_in, rank, bias=False)
         self.lora_b = nn.Linear(rank, d_out, bias=False)
         self.scale = scale
@@ -82,7 +109,7 @@ class GatedLoRALinear(nn.Module):
 
     def forward(self, x, n_tok: int, n_aux: int):
         y = self.base(x)
-        if n_aux == 0:
+        if n_aux == 0 or self.rank == 0:
             return y
         xa = x[:, n_tok:]
         delta = self.lora_b(self.lora_a(xa)) * self.scale
@@ -102,22 +129,27 @@ class Attention(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
         d, r, s = cfg.hidden_size, cfg.lora_rank, cfg.lora_scale
-        self.h, self.dh = cfg.num_heads, cfg.head_dim
-        self.q = GatedLoRALinear(d, d, r, s)
-        self.k = GatedLoRALinear(d, d, r, s)
-        self.v = GatedLoRALinear(d, d, r, s)
-        self.o = GatedLoRALinear(d, d, r, s)
+        self.h, self.hkv, self.dh = cfg.num_heads, cfg.kv_heads, cfg.head_dim
+        assert self.h % self.hkv == 0, "num_heads must be a multiple of num_kv_heads"
+        self.q = GatedLoRALinear(d, self.h * self.dh, r, s, cfg.qkv_bias)
+        self.k = GatedLoRALinear(d, self.hkv * self.dh, r, s, cfg.qkv_bias)
+        self.v = GatedLoRALinear(d, self.hkv * self.dh, r, s, cfg.qkv_bias)
+        self.o = GatedLoRALinear(self.h * self.dh, d, r, s, cfg.o_bias)
 
     def forward(self, x, n_tok, n_aux, cos, sin, bias, past, causal):
         B, T, _ = x.shape
         q = self.q(x, n_tok, n_aux).view(B, T, self.h, self.dh)
-        k = self.k(x, n_tok, n_aux).view(B, T, self.h, self.dh)
-        v = self.v(x, n_tok, n_aux).view(B, T, self.h, self.dh)
+        k = self.k(x, n_tok, n_aux).view(B, T, self.hkv, self.dh)
+        v = self.v(x, n_tok, n_aux).view(B, T, self.hkv, self.dh)
         q, k = rope(q, cos, sin), rope(k, cos, sin)
-        new_kv = (k, v)
+        new_kv = (k, v)  # the cache holds the K/V heads once (not repeated per query head)
         if past is not None:
             k = torch.cat([past[0].to(k.dtype), k], dim=1)
             v = torch.cat([past[1].to(v.dtype), v], dim=1)
+        if self.hkv != self.h:  # GQA: K/V head j serves query heads j*rep .. (j+1)*rep-1
+            rep = self.h // self.hkv
+            k = k.repeat_interleave(rep, dim=2)
+            v = v.repeat_interleave(rep, dim=2)
         qh, kh, vh = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
         if hasattr(F, "scaled_dot_product_attention") and not torch.jit.is_tracing() and not torch.onnx.is_in_onnx_export():
             if causal:
@@ -139,20 +171,26 @@ class MLP(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
         d, f, r, s = cfg.hidden_size, cfg.intermediate_size, cfg.lora_rank, cfg.lora_scale
-        self.gate = GatedLoRALinear(d, f, r, s)
-        self.up = GatedLoRALinear(d, f, r, s)
-        self.down = GatedLoRALinear(f, d, r, s)
+        self.kind = cfg.mlp
+        if cfg.mlp == "gelu_tanh":
+            self.up = GatedLoRALinear(d, f, r, s, cfg.mlp_bias)
+        else:
+            self.gate = GatedLoRALinear(d, f, r, s, cfg.mlp_bias)
+            self.up = GatedLoRALinear(d, f, r, s, cfg.mlp_bias)
+        self.down = GatedLoRALinear(f, d, r, s, cfg.mlp_bias)
 
     def forward(self, x, n_tok, n_aux):
+        if self.kind == "gelu_tanh":
+            return self.down(F.gelu(self.up(x, n_tok, n_aux), approximate="tanh"), n_tok, n_aux)
         return self.down(F.silu(self.gate(x, n_tok, n_aux)) * self.up(x, n_tok, n_aux), n_tok, n_aux)
 
 
 class Block(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
-        self.attn_norm = RMSNorm(cfg.hidden_size, cfg.norm_eps)
+        self.attn_norm = make_norm(cfg)
         self.attn = Attention(cfg)
-        self.mlp_norm = RMSNorm(cfg.hidden_size, cfg.norm_eps)
+        self.mlp_norm = make_norm(cfg)
         self.mlp = MLP(cfg)
 
     def forward(self, x, n_tok, n_aux, cos, sin, bias, past, causal):
@@ -176,13 +214,15 @@ class PTPModel(nn.Module):
         self.embed = nn.Embedding(cfg.vocab_size, cfg.hidden_size)
         self.u_embed = nn.Linear(cfg.u_bits, cfg.hidden_size)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.num_layers))
-        self.norm = RMSNorm(cfg.hidden_size, cfg.norm_eps)
+        self.norm = make_norm(cfg)
+        if not cfg.tied_embeddings:
+            self.lm_head = nn.Linear(cfg.hidden_size, cfg.vocab_size, bias=False)
         half = cfg.head_dim // 2
         inv = 1.0 / (cfg.rope_theta ** (torch.arange(0, half, dtype=torch.float32) / half))
         self.register_buffer("inv_freq", inv, persistent=False)
         nn.init.normal_(self.embed.weight, std=0.02)
         for n, p in self.named_parameters():
-            if n.endswith("base.weight"):
+            if n.endswith("base.weight") or n == "lm_head.weight":
                 nn.init.normal_(p, std=0.02)
                 if ".o." in n or ".down." in n:
                     p.data.mul_(1.0 / math.sqrt(2 * cfg.num_layers))
@@ -223,7 +263,7 @@ class PTPModel(nn.Module):
             x, kv = blk(x, n_tok, n_aux, cos.to(x.dtype), sin.to(x.dtype), attention_bias,
                         None if past is None else past[i], causal)
             new_kv.append(kv)
-        logits = F.linear(self.norm(x), self.embed.weight)
+        logits = F.linear(self.norm(x), self.embed.weight if self.cfg.tied_embeddings else self.lm_head.weight)
         return logits, new_kv
 
 

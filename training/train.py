@@ -314,8 +314,14 @@ def train_ptp(args):
     train, val = TokenData(args.data / "train"), TokenData(args.data / "val")
     out = Path(args.out)
     src = out if (args.resume and out.exists()) else Path(args.init)
-    model, ck = load_weights(src)
-    if args.lora_rank:
+    if src.is_dir():  # a converted Hugging Face model (training/convert.py): adapters from scratch
+        import convert  # noqa: PLC0415
+
+        model, ck = convert.load_for_adapters(src, args.lora_rank or 16), {}
+        log(f"ptp: new rank-{model.cfg.lora_rank} adapters for the converted model {src}")
+    else:
+        model, ck = load_weights(src)
+    if args.lora_rank and args.lora_rank != model.cfg.lora_rank:
         model = grow_lora(model, args.lora_rank)
     state = ck.get("ptp_state", {}) if src == out else {}
     model.to(device)
@@ -397,7 +403,9 @@ def main(argv=None):
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--tokenizer", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--init", type=Path, help="teacher checkpoint (ptp stage); teacher stage: fine-tune from it")
+    ap.add_argument("--init", type=Path,
+                    help="ptp stage: a teacher checkpoint or a converted model directory (training/convert.py); "
+                         "teacher stage: a checkpoint to fine-tune")
     ap.add_argument("--fim-rate", type=float, default=0.5, help="teacher stage: share of FIM samples")
     ap.add_argument("--line-fim", type=float, default=0.0,
                     help="teacher stage: share of FIM samples whose middle is 1-3 whole lines (data.line_fim_sample)")

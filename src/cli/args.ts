@@ -12,6 +12,11 @@ Commands:
                                           to F.jsonl); one JSON result per line; model loaded once
   generate --prompt TEXT                  continue TEXT as a new block
   bench                                   AR vs PTP on built-in prompts: tokens/call, ms/token
+  convert --hf DIR --out OUT              a local Hugging Face checkpoint (Llama, Qwen2,
+                                          StarCoder2: config.json, *.safetensors, tokenizer.json)
+                                          to a model directory for --model / ptp.model.path,
+                                          checked against a reference forward pass; needs Python
+                                          with PyTorch ($PTP_PYTHON, default python3)
 
 Options:
   --decoder ptp|ar        decoder (default ptp)
@@ -27,10 +32,12 @@ Options:
   --threads N             onnxruntime threads (default: half the cores, at most 4)
   --language ID           VS Code language id (default: from the file extension; plaintext for generate)
   --json                  one JSON object per result on stdout
+  --weights fp32|fp16|int8  convert: weight storage (default fp32; see docs/BYO_MODEL.md)
+  --name NAME, --context-length N   convert: the model's name, tokens of context (default 2048)
   --verbose               engine and syntax log lines on stderr
   -h, --help              this text`;
 
-export type Command = 'complete' | 'generate' | 'bench';
+export type Command = 'complete' | 'generate' | 'bench' | 'convert';
 
 export interface CommandLine {
   command: Command;
@@ -52,6 +59,12 @@ export interface CommandLine {
   language?: string;
   json: boolean;
   verbose: boolean;
+  /** convert: the checkpoint, the output directory, the weight storage, the name, the context. */
+  hf?: string;
+  out?: string;
+  weights?: 'fp32' | 'fp16' | 'int8';
+  name?: string;
+  contextLength?: number;
 }
 
 /** A bad command line: print the message (and a hint to --help), exit 2. */
@@ -82,6 +95,11 @@ export function parseCommandLine(argv: readonly string[]): CommandLine | 'help' 
         threads: { type: 'string' },
         language: { type: 'string' },
         json: { type: 'boolean' },
+        hf: { type: 'string' },
+        out: { type: 'string' },
+        weights: { type: 'string' },
+        name: { type: 'string' },
+        'context-length': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -92,8 +110,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine | 'help' 
   const { values: v, positionals } = parsed;
   if (v.help || positionals[0] === 'help') return 'help';
   const command = positionals[0];
-  if (command === undefined) throw new UsageError('missing command (complete, generate or bench)');
-  if (command !== 'complete' && command !== 'generate' && command !== 'bench') throw new UsageError(`unknown command '${command}' (complete, generate or bench)`);
+  if (command === undefined) throw new UsageError('missing command (complete, generate, bench or convert)');
+  if (command !== 'complete' && command !== 'generate' && command !== 'bench' && command !== 'convert') throw new UsageError(`unknown command '${command}' (complete, generate, bench or convert)`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
 
   const decoder = v.decoder ?? 'ptp';
@@ -126,6 +144,19 @@ export function parseCommandLine(argv: readonly string[]): CommandLine | 'help' 
     if (v.file === undefined) throw new UsageError('complete needs --file F --line L --column C, or --cases F.jsonl');
     if (v.line === undefined || v.column === undefined) throw new UsageError('complete --file needs --line and --column (1-based)');
     return { ...cl, file: v.file, line: integer('--line', v.line, 1), column: integer('--column', v.column, 1) };
+  }
+  if (command === 'convert') {
+    if (v.hf === undefined || v.out === undefined) throw new UsageError('convert needs --hf DIR (a local Hugging Face checkpoint) and --out DIR');
+    const weights = v.weights ?? 'fp32';
+    if (weights !== 'fp32' && weights !== 'fp16' && weights !== 'int8') throw new UsageError(`--weights must be fp32, fp16 or int8, got '${weights}'`);
+    return {
+      ...cl,
+      hf: v.hf,
+      out: v.out,
+      weights,
+      ...(v.name !== undefined ? { name: v.name } : {}),
+      ...(v['context-length'] !== undefined ? { contextLength: integer('--context-length', v['context-length'], 16) } : {}),
+    };
   }
   if (command === 'generate') {
     if (v.prompt === undefined) throw new UsageError('generate needs --prompt TEXT');

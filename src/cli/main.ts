@@ -6,6 +6,7 @@
  *   npx ptp-complete complete --cases cases.jsonl
  *   npx ptp-complete generate --prompt 'def fib(n):'
  *   npx ptp-complete bench
+ *   npx ptp-complete convert --hf ~/models/Qwen2.5-Coder-0.5B --out ~/models/qwen-ptp
  *
  * Exit status: 0 ok, 1 a failure (missing file, bad position, model load error, a failed
  * case), 2 a bad command line. Errors are one line on stderr.
@@ -19,6 +20,7 @@ import { completeAt } from '../server/completeAt';
 import type { CommandLine } from './args';
 import { USAGE, UsageError, parseCommandLine } from './args';
 import { runBench } from './bench';
+import { ConvertFailure, convertCheckpoint } from './convert';
 import { languageOfFile } from './languageOfFile';
 import { CliSession } from './session';
 
@@ -58,6 +60,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (cl.command === 'convert') return convert(cl);
   // Check what can be checked before spending a second on the model.
   if (cl.file !== undefined) offsetOf(readText(cl.file), cl.line!, cl.column!, cl.file);
   if (cl.cases !== undefined) readText(cl.cases);
@@ -74,6 +77,25 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   } finally {
     await session.dispose();
+  }
+}
+
+async function convert(cl: CommandLine): Promise<number> {
+  try {
+    const { parity, atol } = await convertCheckpoint({
+      hf: cl.hf!,
+      out: cl.out!,
+      weights: cl.weights,
+      ...(cl.name !== undefined ? { name: cl.name } : {}),
+      ...(cl.contextLength !== undefined ? { contextLength: cl.contextLength } : {}),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    if (cl.json) process.stdout.write(`${JSON.stringify({ out: cl.out, weights: cl.weights, atol, parity })}\n`);
+    else process.stdout.write(`${cl.out}: ready for --model ${cl.out} or the ptp.model.path setting\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof ConvertFailure) return fail(e.message, 1);
+    throw e;
   }
 }
 

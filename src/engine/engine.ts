@@ -11,10 +11,10 @@ import { Generation, type CallTrace, type StopReason } from './generation';
 import { FirstLineRule } from './firstLine';
 import { TokenHealing } from './healing';
 import { KvCache } from './kvcache';
-import type { Manifest } from './manifest';
+import { hasAdapters, kvHeads, type Manifest } from './manifest';
 import { loadModel, type LoadOptions } from './model';
 import { layoutCall } from './mask';
-import { promptTokens, type Prompt } from './prompt';
+import { fimLayout, hasFim, promptTokens, type Prompt } from './prompt';
 import { decodePtp } from './ptp';
 import type { CallTiming } from './runner';
 import { validateSamplingParams } from './sampling';
@@ -117,6 +117,8 @@ export interface EngineParts {
   forward: Forward;
   timings?: () => readonly CallTiming[];
   dispose?: () => Promise<void>;
+  /** The requested device did not load and the CPU runs instead: why, and what to install. */
+  deviceNote?: string;
 }
 
 interface CacheSlot {
@@ -185,6 +187,11 @@ export class Engine {
     this.forward = parts.forward;
   }
 
+  /** Set when the requested device fell back to the CPU: one line, what to install. */
+  get deviceNote(): string | undefined {
+    return this.parts.deviceNote;
+  }
+
   encode(text: string): number[] {
     return this.tokenizer.encode(text);
   }
@@ -240,8 +247,8 @@ export class Engine {
       evicted.cache.crop(0);
       slot = { cache: evicted.cache, tokens: [] };
     } else {
-      const { num_layers, num_heads, head_dim } = this.manifest.architecture;
-      slot = { cache: new KvCache({ numLayers: num_layers, numHeads: num_heads, headDim: head_dim }, 256), tokens: [] };
+      const { num_layers, head_dim } = this.manifest.architecture;
+      slot = { cache: new KvCache({ numLayers: num_layers, numHeads: kvHeads(this.manifest), headDim: head_dim }, 256), tokens: [] };
     }
     this.slots.set(key, slot);
     return slot;
@@ -298,14 +305,16 @@ export class Engine {
     return { built, ids, healing, slot, reused };
   }
 
-  private tokenize(prompt: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'heal'>) {
+  private tokenize(request: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'heal'>) {
+    // A model without FIM tokens completes left to right from the prefix.
+    const prompt = hasFim(this.tokenizer.special) ? request : { prefix: request.prefix };
     const contextLength = this.manifest.context_length;
     // Room kept for the output. Not the request's own cap: that changes with the scope from one
     // keystroke to the next, and a different prompt budget re-cuts the suffix-first prompt,
     // which throws the cached prefix away (bench/results/latency.md: 28% of keystrokes).
     const reserve = Math.min(Math.max(opts.maxTokens, OUTPUT_RESERVE), Math.floor(contextLength / 2));
-    const built = promptTokens(prompt, (t) => this.tokenizer.encode(t), this.tokenizer.special, contextLength - Math.max(1, reserve));
-    const { ids, healing } = this.heal(built.ids, prompt, opts);
+    const built = promptTokens(prompt, (t) => this.tokenizer.encode(t), this.tokenizer.special, contextLength - Math.max(1, reserve), fimLayout(this.manifest.fim_layout));
+    const { ids, healing } = this.heal(built.ids, built.prefixEnd, opts);
     return { built, ids, healing };
   }
 
@@ -349,8 +358,9 @@ export class Engine {
     if (opts.maxTokens === 0) generation.stopReason = 'maxTokens';
     else if (ids.length >= contextLength) generation.stopReason = 'context';
     try {
-      if (opts.decoder === 'ar' || M === 1) await decodeAr(state);
-      else await decodePtp(state, { blockSize: M, budget: B, histogram: this.manifest.ptp.acceptance_histogram, lookup: opts.lookup ?? true, minSurvival: opts.minSurvival });
+      // M = 1 is AR, except on a model without adapters: there PTP verifies context drafts only, whatever M.
+      if (opts.decoder === 'ar' || (M === 1 && (hasAdapters(this.manifest) || opts.lookup === false))) await decodeAr(state);
+      else await decodePtp(state, { blockSize: M, budget: B, histogram: this.manifest.ptp.acceptance_histogram, lookup: opts.lookup ?? true, drafter: hasAdapters(this.manifest), minSurvival: opts.minSurvival });
     } catch (error) {
       forget(slot);
       throw error;
@@ -371,7 +381,7 @@ export class Engine {
       blockSize: opts.decoder === 'ar' ? 1 : M,
       stopReason: generation.stopReason ?? 'maxTokens',
       trace: generation.trace,
-      budget: opts.decoder === 'ar' || M === 1 ? 0 : B,
+      budget: opts.decoder === 'ar' || M === 1 || !hasAdapters(this.manifest) ? 0 : B,
       modelTimeMs,
       engineTimeMs: end - start - modelTimeMs,
       promptTokens: ids.length,
@@ -396,10 +406,9 @@ export class Engine {
   }
 
   /** The prompt without its last token (or word), and the healing that re-types it (healing.ts). */
-  private heal(ids: number[], prompt: Prompt, opts: Pick<DecodeOptions, 'maxTokens' | 'heal'>): { ids: number[]; healing?: TokenHealing } {
+  private heal(ids: number[], at: number, opts: Pick<DecodeOptions, 'maxTokens' | 'heal'>): { ids: number[]; healing?: TokenHealing } {
     if (opts.heal === false || opts.maxTokens === 0) return { ids };
-    // The prefix's last token: before <|fim_middle|> in a FIM prompt, else the last one.
-    const at = prompt.suffix === undefined ? ids.length - 1 : ids.length - 2;
+    // `at`: the prefix's last token (before <|fim_middle|> suffix-first, before <|fim_suffix|> prefix-first, else the last one).
     const special = new Set(Object.values(this.tokenizer.special));
     // Keep at least one prompt row: a prefix-only prompt that is one word is left alone.
     const found = TokenHealing.of(ids, at, 1, (id) => this.tokenizer.bytesOf(id), this.manifest.architecture.vocab_size, special);

@@ -12,6 +12,8 @@ export interface Manifest {
     vocab_size: number;
     num_layers: number;
     num_heads: number;
+    /** Grouped-query attention: K/V heads per layer (the cache's heads). Absent: num_heads. */
+    num_kv_heads?: number;
     head_dim: number;
     hidden_size?: number;
     intermediate_size?: number;
@@ -22,9 +24,21 @@ export interface Manifest {
   };
   context_length: number;
   special_tokens: SpecialTokens;
+  /**
+   * The text of each special token, where it is not the contract's default spelling
+   * (`<|endoftext|>`, `<|fim_prefix|>`...): converted models keep their tokenizer's own.
+   */
+  special_token_text?: Partial<Record<keyof SpecialTokens, string>>;
+  /** "prefix-first ..." for a model trained PSM (converted models); otherwise suffix-first (prompt.ts). */
+  fim_layout?: string;
   /** The sampling settings the drafter was trained for. */
   sampling: { temperature: number; top_k: number; top_p: number };
   ptp: {
+    /**
+     * false: the graph has no PTP adapters (a converted model, MODEL_CONTRACT.md "Models without
+     * adapters"); the engine sends no aux rows and drafts from the context only. Absent: true.
+     */
+    adapters?: boolean;
     window_length: number;
     /** [c] = probability that exactly c leading draft tokens are correct, c = 0..window_length. */
     acceptance_histogram: number[];
@@ -78,10 +92,6 @@ const FIELDS: [string, Check][] = [
   ['architecture.head_dim', positiveInt],
   ['context_length', positiveInt],
   ['special_tokens.endoftext', nonNegativeInt],
-  ['special_tokens.fim_prefix', nonNegativeInt],
-  ['special_tokens.fim_middle', nonNegativeInt],
-  ['special_tokens.fim_suffix', nonNegativeInt],
-  ['special_tokens.file_sep', nonNegativeInt],
   ['sampling.temperature', finite],
   ['sampling.top_k', nonNegativeInt],
   ['sampling.top_p', finite],
@@ -93,6 +103,28 @@ const FIELDS: [string, Check][] = [
   ['onnx.kv_layout', exactly('batch,seq,heads,head_dim')],
   ['onnx.outputs_new_rows_only', exactly(true)],
 ];
+
+/** Optional fields: checked when present. */
+const OPTIONAL: [string, Check][] = [
+  ['architecture.num_kv_heads', positiveInt],
+  ['special_tokens.fim_prefix', nonNegativeInt],
+  ['special_tokens.fim_middle', nonNegativeInt],
+  ['special_tokens.fim_suffix', nonNegativeInt],
+  ['special_tokens.file_sep', nonNegativeInt],
+  ['ptp.adapters', (v) => (typeof v === 'boolean' ? undefined : 'must be true or false')],
+];
+
+const FIM: (keyof SpecialTokens)[] = ['fim_prefix', 'fim_middle', 'fim_suffix'];
+
+/** K/V heads per layer: what the cache and the graph's past/new tensors hold. */
+export function kvHeads(m: Manifest): number {
+  return m.architecture.num_kv_heads ?? m.architecture.num_heads;
+}
+
+/** Whether the graph has PTP adapters (aux rows draft); absent means yes. */
+export function hasAdapters(m: Manifest): boolean {
+  return m.ptp.adapters !== false;
+}
 
 function lookup(root: unknown, path: string): unknown {
   let node: unknown = root;
@@ -114,7 +146,19 @@ export function parseManifest(json: unknown): Manifest {
     const problem = check(value);
     if (problem) throw new ManifestError(path, problem);
   }
+  for (const [path, check] of OPTIONAL) {
+    const value = lookup(json, path);
+    const problem = value === undefined ? undefined : check(value);
+    if (problem) throw new ManifestError(path, problem);
+  }
   const m = json as Manifest;
+  const fim = FIM.filter((k) => m.special_tokens[k] !== undefined);
+  if (fim.length > 0 && fim.length < FIM.length) {
+    const missing = FIM.find((k) => !fim.includes(k))!;
+    throw new ManifestError(`special_tokens.${missing}`, `is missing (FIM needs fim_prefix, fim_middle and fim_suffix, or none of them for left-to-right only)`);
+  }
+  const kv = m.architecture.num_kv_heads;
+  if (kv !== undefined && m.architecture.num_heads % kv !== 0) throw new ManifestError('architecture.num_kv_heads', `${kv} does not divide num_heads ${m.architecture.num_heads}`);
   const ids = Object.values(m.special_tokens);
   const bad = ids.find((id) => id >= m.architecture.vocab_size);
   if (bad !== undefined) throw new ManifestError('special_tokens', `id ${bad} is outside vocab_size ${m.architecture.vocab_size}`);

@@ -10,7 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Forward } from './forward';
 import { KvCache } from './kvcache';
-import { ManifestError, parseManifest, type Manifest } from './manifest';
+import { kvHeads, ManifestError, parseManifest, type Manifest } from './manifest';
 import { layoutCall } from './mask';
 import { ModelLoadError } from './modelLoadError';
 import { OrtRunner, type CallTiming, type Device } from './runner';
@@ -31,6 +31,8 @@ export interface LoadedModel {
   forward: Forward;
   timings: () => readonly CallTiming[];
   dispose: () => Promise<void>;
+  /** Set when the requested device did not load (the CPU runs instead): the line to show. */
+  deviceNote?: string;
 }
 
 const REEXPORT = 're-export the model directory with training/export.py or restore it from the repository';
@@ -65,6 +67,13 @@ export async function loadModel(modelDir: string, options: LoadOptions = {}): Pr
   }
 
   const manifestPath = join(modelDir, 'model.json');
+  if (!(await isFile(manifestPath)) && (await isFile(join(modelDir, 'config.json')))) {
+    throw new ModelLoadError(
+      modelDir,
+      'is a Hugging Face checkpoint (config.json, no model.json), not a model directory',
+      `convert it first: ptp-complete convert --hf ${modelDir} --out <dir>, then set ptp.model.path to <dir> (docs/BYO_MODEL.md)`,
+    );
+  }
   let manifest: Manifest;
   try {
     manifest = parseManifest(await readJson(manifestPath, 'the manifest'));
@@ -77,7 +86,7 @@ export async function loadModel(modelDir: string, options: LoadOptions = {}): Pr
   const tokenizerJson = await readJson(tokenizerPath, 'the tokenizer');
   let tokenizer: CodeTokenizer;
   try {
-    tokenizer = new CodeTokenizer(tokenizerJson, manifest.special_tokens);
+    tokenizer = new CodeTokenizer(tokenizerJson, manifest.special_tokens, manifest.special_token_text);
   } catch (error) {
     throw new ModelLoadError(tokenizerPath, error instanceof Error ? error.message : String(error), 'use the tokenizer.json exported with this model');
   }
@@ -102,8 +111,8 @@ export async function loadModel(modelDir: string, options: LoadOptions = {}): Pr
     );
   }
 
-  const { num_layers, num_heads, head_dim, vocab_size } = manifest.architecture;
-  const shape = { numLayers: num_layers, numHeads: num_heads, headDim: head_dim, vocabSize: vocab_size };
+  const { num_layers, head_dim, vocab_size } = manifest.architecture;
+  const shape = { numLayers: num_layers, numHeads: kvHeads(manifest), headDim: head_dim, vocabSize: vocab_size };
   let runner: OrtRunner;
   try {
     runner = await OrtRunner.create(onnxPath, shape, options);
@@ -117,7 +126,7 @@ export async function loadModel(modelDir: string, options: LoadOptions = {}): Pr
     throw new ModelLoadError(onnxPath, `a test call failed: ${error instanceof Error ? error.message : String(error)}`, `check that model.json matches this graph, or ${REEXPORT}`);
   }
   runner.timings.length = 0;
-  return { manifest, modelDir, tokenizer, forward: runner, timings: () => runner.timings, dispose: () => runner.dispose() };
+  return { manifest, modelDir, tokenizer, forward: runner, timings: () => runner.timings, dispose: () => runner.dispose(), ...(runner.deviceNote ? { deviceNote: runner.deviceNote } : {}) };
 }
 
 /**
@@ -125,7 +134,8 @@ export async function loadModel(modelDir: string, options: LoadOptions = {}): Pr
  * logits width and the KV row size, and that ORT accepts the zero-size tensors the decoders send.
  */
 async function probe(runner: OrtRunner, manifest: Manifest): Promise<void> {
-  const { num_layers, num_heads, head_dim } = manifest.architecture;
+  const { num_layers, head_dim } = manifest.architecture;
+  const num_heads = kvHeads(manifest);
   const cache = new KvCache({ numLayers: num_layers, numHeads: num_heads, headDim: head_dim }, 4);
   const eot = manifest.special_tokens.endoftext;
   const calls = [
@@ -137,7 +147,7 @@ async function probe(runner: OrtRunner, manifest: Manifest): Promise<void> {
     const result = await runner.run({ ...layout, past: cache.view() });
     const rowSize = result.newKeys[0]!.length / layout.rows;
     if (rowSize !== num_heads * head_dim) {
-      throw new Error(`new_key_0 has ${rowSize} values per row but model.json says num_heads * head_dim = ${num_heads * head_dim}`);
+      throw new Error(`new_key_0 has ${rowSize} values per row but model.json says (num_kv_heads or num_heads) * head_dim = ${num_heads * head_dim}`);
     }
     cache.append(result.newKeys, result.newValues, tokens.length);
   }

@@ -2,6 +2,9 @@
  * Prompt token layout (MODEL_CONTRACT.md, "FIM prompt layout") and truncation to the context.
  *
  *   with a suffix:    <|fim_suffix|> suffix <|fim_prefix|> prefix <|fim_middle|>   (suffix-first)
+ *   or, for a model trained prefix-first (manifest fim_layout "prefix-first ..."; converted
+ *   Qwen2.5-Coder, StarCoder2, DeepSeek-Coder):
+ *                     <|fim_prefix|> prefix <|fim_suffix|> suffix <|fim_middle|>
  *   without a suffix: prefix
  *
  * Suffix-first keeps everything before the newly typed characters identical between
@@ -21,8 +24,12 @@ export interface Prompt {
 
 export const TRUNCATION_STEP = 32;
 
+export type FimLayout = 'suffix-first' | 'prefix-first';
+
 export interface PromptTokens {
   ids: number[];
+  /** Index in `ids` of the prefix's last token (where token healing looks). */
+  prefixEnd: number;
   /** Prompt tokens dropped to fit the budget. */
   dropped: number;
 }
@@ -30,21 +37,39 @@ export interface PromptTokens {
 /**
  * @param budget most tokens the prompt may have (context length minus room for the output).
  */
-export function promptTokens(prompt: Prompt, encode: (text: string) => number[], special: SpecialTokens, budget: number): PromptTokens {
+export function promptTokens(prompt: Prompt, encode: (text: string) => number[], special: SpecialTokens, budget: number, layout: FimLayout = 'suffix-first'): PromptTokens {
   const prefix = encode(prompt.prefix);
-  if (prompt.suffix === undefined) {
+  const { fim_prefix, fim_middle, fim_suffix } = special;
+  // A model without FIM tokens (hasFim false) completes left to right: the suffix is not used.
+  if (prompt.suffix === undefined || fim_prefix === undefined || fim_middle === undefined || fim_suffix === undefined) {
     const keep = keptPrefix(prefix.length, Math.max(1, budget));
     const ids = prefix.slice(prefix.length - keep);
     // An empty prompt still needs one row to predict from; end-of-text marks a document start.
-    return { ids: ids.length > 0 ? ids : [special.endoftext], dropped: prefix.length - keep };
+    return ids.length > 0 ? { ids, prefixEnd: ids.length - 1, dropped: prefix.length - keep } : { ids: [special.endoftext], prefixEnd: 0, dropped: prefix.length - keep };
   }
   const suffix = encode(prompt.suffix);
   const room = Math.max(0, budget - 3);
   // The suffix gets at least a quarter of the room, more when the prefix leaves it unused.
   const suffixKeep = Math.min(suffix.length, Math.max(Math.floor(room / 4), room - prefix.length));
   const prefixKeep = keptPrefix(prefix.length, room - suffixKeep);
-  const ids = [special.fim_suffix, ...suffix.slice(0, suffixKeep), special.fim_prefix, ...prefix.slice(prefix.length - prefixKeep), special.fim_middle];
-  return { ids, dropped: suffix.length - suffixKeep + prefix.length - prefixKeep };
+  const keptPrefixIds = prefix.slice(prefix.length - prefixKeep);
+  const keptSuffixIds = suffix.slice(0, suffixKeep);
+  const dropped = suffix.length - suffixKeep + prefix.length - prefixKeep;
+  if (layout === 'prefix-first') {
+    return { ids: [fim_prefix, ...keptPrefixIds, fim_suffix, ...keptSuffixIds, fim_middle], prefixEnd: prefixKeep, dropped };
+  }
+  const ids = [fim_suffix, ...keptSuffixIds, fim_prefix, ...keptPrefixIds, fim_middle];
+  return { ids, prefixEnd: ids.length - 2, dropped };
+}
+
+/** The manifest's `fim_layout`: "prefix-first ..." (PSM) or anything else (the contract's suffix-first). */
+export function fimLayout(description: string | undefined): FimLayout {
+  return description !== undefined && /^prefix-first\b/.test(description) ? 'prefix-first' : 'suffix-first';
+}
+
+/** Whether the tokenizer has the FIM tokens; without them a prompt's suffix is dropped. */
+export function hasFim(special: SpecialTokens): boolean {
+  return special.fim_prefix !== undefined && special.fim_middle !== undefined && special.fim_suffix !== undefined;
 }
 
 /** How many trailing prefix tokens to keep: all if they fit, else drop whole steps from the start. */

@@ -32,6 +32,11 @@ export interface PtpSettings {
    * the PTP group's draft and the context's continuation is expected to keep more tokens.
    */
   lookup?: boolean;
+  /**
+   * false: the model has no PTP adapters (manifest ptp.adapters false): no draft groups, no aux
+   * rows; only context drafts are verified. Default true.
+   */
+  drafter?: boolean;
   /** See truncate(); default MIN_SURVIVAL. */
   minSurvival?: number;
 }
@@ -59,7 +64,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
     const tokens = spec.tokens.slice(0, n);
     // A context draft will most likely be followed by more of the same context: PTP groups
     // there cost rows and rarely beat the next lookup, so they draft only where lookup did not.
-    const groups = spec.fromContext
+    const groups = spec.fromContext || settings.drafter === false
       ? []
       : proposals(branchProbabilities(spec.conf.slice(0, n)), H, settings.budget, M).map((size, d) => {
           const capped = Math.min(size, generation.remaining - d);

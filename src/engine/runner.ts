@@ -41,6 +41,23 @@ export interface CallTiming {
   ms: number;
 }
 
+/**
+ * What to install for `device` on this platform, in one line (the status bar and the log show
+ * it when the provider does not load). onnxruntime-node bundles DirectML on Windows and CoreML on
+ * macOS; its CUDA provider (Linux x64) is a separate download that this project's .npmrc skips.
+ */
+export function deviceHelp(device: Exclude<Device, 'auto' | 'cpu'>, platform: string = process.platform, arch: string = process.arch): string {
+  if (device === 'cuda') {
+    if (platform !== 'linux' || arch !== 'x64') return `onnxruntime-node has a CUDA provider for Linux x64 only (this is ${platform} ${arch})`;
+    return (
+      "install onnxruntime's CUDA 12 provider: in the extension's folder run `node node_modules/onnxruntime-node/script/install --onnxruntime-node-install=cuda12`, " +
+      'with an NVIDIA driver, CUDA 12 and cuDNN 9 libraries on the library path'
+    );
+  }
+  if (device === 'dml') return platform === 'win32' ? 'DirectML needs Windows 10 1903+ with a DirectX 12 GPU and its current driver' : `DirectML (dml) is Windows only (this is ${platform})`;
+  return platform === 'darwin' ? 'CoreML needs macOS 10.15+' : `CoreML (coreml) is macOS only (this is ${platform})`;
+}
+
 export function defaultThreads(): number {
   return Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
 }
@@ -90,6 +107,8 @@ export class OrtRunner implements Forward {
     readonly shape: RunnerShape,
     /** The execution provider actually in use. */
     readonly device: Exclude<Device, 'auto'>,
+    /** When the requested provider did not load: one line, the reason and what to install. */
+    readonly deviceNote?: string,
   ) {}
 
   /**
@@ -111,11 +130,13 @@ export class OrtRunner implements Forward {
     });
     let session: ort.InferenceSession;
     let device: Exclude<Device, 'auto'> = wanted;
+    let deviceNote: string | undefined;
     try {
       session = await ort.InferenceSession.create(modelPath, sessionOptions(wanted));
     } catch (error) {
       if (wanted === 'cpu') throw new Error(firstLine(error));
-      log(`[engine] device ${wanted} is not available (${firstLine(error)}); falling back to CPU`);
+      deviceNote = `device ${wanted} is not available, running on the CPU: ${deviceHelp(wanted)} (onnxruntime: ${firstLine(error).slice(0, 120)})`;
+      log(`[engine] ${deviceNote}`);
       device = 'cpu';
       session = await ort.InferenceSession.create(modelPath, sessionOptions('cpu'));
     }
@@ -130,7 +151,7 @@ export class OrtRunner implements Forward {
       );
     }
     log(`[engine] onnxruntime ${ort.env.versions.common} on ${device}, ${threads} thread(s)`);
-    return new OrtRunner(session, shape, device);
+    return new OrtRunner(session, shape, device, deviceNote);
   }
 
   /** Runs one call. The returned logits, keys and values are views that the next call overwrites. */

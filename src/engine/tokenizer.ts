@@ -4,13 +4,16 @@
  */
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 
-/** Special token ids (MODEL_CONTRACT.md `special_tokens`). */
+/**
+ * Special token ids (MODEL_CONTRACT.md `special_tokens`). The FIM tokens (all three) and
+ * file_sep may be absent in a converted model: prompts are then the prefix only.
+ */
 export interface SpecialTokens {
   endoftext: number;
-  fim_prefix: number;
-  fim_middle: number;
-  fim_suffix: number;
-  file_sep: number;
+  fim_prefix?: number;
+  fim_middle?: number;
+  fim_suffix?: number;
+  file_sep?: number;
 }
 
 /** The token text each special id must have, where the contract names it. */
@@ -65,7 +68,7 @@ export class CodeTokenizer {
    * @throws Error with a one-line reason when the tokenizer is not byte-level BPE, lacks a
    *   special token, or does not round-trip text.
    */
-  constructor(json: unknown, special: SpecialTokens) {
+  constructor(json: unknown, special: SpecialTokens, specialText: Partial<Record<keyof SpecialTokens, string>> = SPECIAL_CONTENT) {
     const tj = json as TokenizerJson;
     if (tj?.model?.type !== 'BPE' || !hasByteLevel(tj.pre_tokenizer)) {
       throw new Error('is not a byte-level BPE tokenizer (model.type must be "BPE" with a ByteLevel pre_tokenizer)');
@@ -98,8 +101,9 @@ export class CodeTokenizer {
     }
 
     for (const [name, id] of Object.entries(special) as [keyof SpecialTokens, number][]) {
+      if (id === undefined) continue;
       const actual = this.hf.id_to_token(id);
-      const expected = SPECIAL_CONTENT[name];
+      const expected = specialText[name] ?? SPECIAL_CONTENT[name];
       if (actual === undefined || (expected !== undefined && actual !== expected)) {
         throw new Error(
           `special token ${name} = ${id} is ${actual === undefined ? 'not in the vocabulary' : JSON.stringify(actual)}` +

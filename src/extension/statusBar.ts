@@ -5,6 +5,7 @@
  *   $(sparkle) PTP 38 ms · 3.4   ready; last round trip and tokens per model call
  *   $(sync~spin) PTP             generating
  *   $(error) PTP                 the worker failed (tooltip says why; click for the menu)
+ *   $(sparkle) PTP $(warning) CPU  ready, but ptp.model.device's provider did not load (tooltip: what to install)
  *   $(circle-slash) PTP          off (globally, for this language, or snoozed)
  *
  * Clicking opens the menu (statusMenu.ts).
@@ -103,12 +104,17 @@ export class StatusBar implements vscode.Disposable {
       const parts = ['$(sparkle) PTP'];
       if (latency !== undefined) parts.push(`${Math.round(latency)} ms`);
       if (stats !== undefined) parts.push(`· ${stats.tokensPerCall.toFixed(1)}`);
+      if (report?.model?.deviceNote !== undefined) {
+        parts.push('$(warning) CPU');
+        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+      }
       this.item.text = parts.join(' ');
       tooltip.appendMarkdown('**PTP Complete**: ready');
     }
     if (report?.model !== undefined) {
       const m = report.model;
       tooltip.appendMarkdown(`\n\nModel \`${escape(m.name)}\` (${(m.parameters / 1e6).toFixed(1)}M parameters) on ${escape(m.device)}, ${m.threads} thread(s)`);
+      if (m.deviceNote !== undefined) tooltip.appendMarkdown(`\n\n$(warning) ${escape(m.deviceNote)}`);
     }
     if (stats !== undefined) {
       tooltip.appendMarkdown(

@@ -122,7 +122,7 @@ export interface StatusResult {
   state: WorkerState;
   /** One line naming the file and the problem, when state is 'error'. */
   error?: string;
-  model?: { name: string; path: string; parameters: number; device: string; threads: number };
+  model?: { name: string; path: string; parameters: number; device: string; threads: number; deviceNote?: string };
   /** Most recent request's stats. */
   last?: CompletionStats;
   /** Worker resident memory, bytes. */

@@ -23,7 +23,8 @@ export interface ModelConfig {
 export interface LoadedModel {
   engine: Engine;
   latency: readonly LatencyPoint[];
-  info: { name: string; path: string; parameters: number; device: string; threads: number };
+  /** deviceNote: the requested device fell back to the CPU; one line saying what to install. */
+  info: { name: string; path: string; parameters: number; device: string; threads: number; deviceNote?: string };
 }
 
 /** Thrown by `ready()` while the model cannot be used; `message` is the one-line reason. */
@@ -119,7 +120,9 @@ export class ModelHost {
       const latency = await measureLatencyCurve(engine, { device, threads });
       if (generation !== this.generation) return void (await engine.dispose());
       const m = engine.manifest;
-      const model: LoadedModel = { engine, latency, info: { name: `${m.name} ${m.version}`, path: config.path, parameters: parameterCount(engine), device, threads } };
+      const note = engine.deviceNote;
+      const model: LoadedModel = { engine, latency, info: { name: `${m.name} ${m.version}`, path: config.path, parameters: parameterCount(engine), device, threads, ...(note ? { deviceNote: note } : {}) } };
+      if (note) this.log.warn(`[model] ${note}`);
       this.log.info(
         `[model] ${model.info.name} ready: loaded in ${loadedMs.toFixed(0)} ms, ${(model.info.parameters / 1e6).toFixed(1)}M parameters, ` +
           `${device}, ${threads} thread(s); latency ${latency.map((p) => `${p.rows}r ${p.ms.toFixed(1)}ms`).join(', ')}`,

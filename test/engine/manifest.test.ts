@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { suite, test } from 'node:test';
-import { ManifestError, parseManifest } from '../../src/engine/manifest';
+import { hasAdapters, kvHeads, ManifestError, parseManifest } from '../../src/engine/manifest';
 import { referenceManifest } from './helpers/models';
 
 function without(path: string): unknown {
@@ -32,6 +32,23 @@ suite('manifest', () => {
     m.onnx.kv_layout = 'batch,seq,heads,head_dim';
     m.architecture.num_heads = 2.5;
     assert.throws(() => parseManifest(m), /field "architecture.num_heads" must be a positive integer/);
+  });
+
+  test('accepts a converted model: no FIM tokens, no file_sep, GQA, no adapters', () => {
+    const m = structuredClone(referenceManifest()) as unknown as Record<string, Record<string, unknown>>;
+    for (const k of ['fim_prefix', 'fim_middle', 'fim_suffix', 'file_sep']) delete m.special_tokens![k];
+    m.architecture!.num_kv_heads = 1;
+    m.ptp!.adapters = false;
+    const parsed = parseManifest(m);
+    assert.equal(kvHeads(parsed), 1);
+    assert.equal(hasAdapters(parsed), false);
+    assert.equal(hasAdapters(referenceManifest()), true, 'absent ptp.adapters means adapters present');
+    assert.equal(kvHeads(referenceManifest()), 2, 'absent num_kv_heads means num_heads');
+    m.architecture!.num_kv_heads = 3;
+    assert.throws(() => parseManifest(m), /field "architecture.num_kv_heads" 3 does not divide num_heads 2/);
+    m.architecture!.num_kv_heads = 1;
+    m.ptp!.adapters = 'no';
+    assert.throws(() => parseManifest(m), /field "ptp.adapters" must be true or false/);
   });
 
   test('rejects special token ids outside the vocabulary', () => {

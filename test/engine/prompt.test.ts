@@ -13,6 +13,19 @@ suite('prompt tokens', () => {
     assert.equal(text(ids), '<3>yz<1>ab<2>');
   });
 
+  test('prefix-first (PSM) for converted models; prefixEnd is where healing looks', () => {
+    const psm = promptTokens({ prefix: 'ab', suffix: 'yz' }, encode, SPECIAL_IDS, 100, 'prefix-first');
+    assert.equal(text(psm.ids), '<1>ab<3>yz<2>');
+    assert.equal(text([psm.ids[psm.prefixEnd]!]), 'b');
+    const spm = promptTokens({ prefix: 'ab', suffix: 'yz' }, encode, SPECIAL_IDS, 100);
+    assert.equal(text([spm.ids[spm.prefixEnd]!]), 'b');
+    const long = promptTokens({ prefix: 'p'.repeat(200) + 'END', suffix: 'BEGIN' + 's'.repeat(200) }, encode, SPECIAL_IDS, 100, 'prefix-first');
+    assert.ok(long.ids.length <= 100 && text(long.ids).includes('END<3>BEGIN'));
+    const { fim_prefix, fim_middle, fim_suffix, ...noFim } = SPECIAL_IDS;
+    void fim_prefix, fim_middle, fim_suffix;
+    assert.equal(text(promptTokens({ prefix: 'ab', suffix: 'yz' }, encode, noFim, 100, 'prefix-first').ids), 'ab', 'no FIM tokens: left to right');
+  });
+
   test('without a suffix the prompt is the plain prefix', () => {
     assert.equal(text(promptTokens({ prefix: 'abc' }, encode, SPECIAL_IDS, 100).ids), 'abc');
   });
