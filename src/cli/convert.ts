@@ -8,7 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkParity } from '../engine/parityCheck';
+import { checkParity } from '../engine/index';
 
 export interface ConvertOptions {
   hf: string;

@@ -14,3 +14,4 @@ export { dist, pick, type SamplingParams } from './sampling';
 export { proposals, branchProbabilities, rewardCurve } from './proposals';
 export { contextDraft, expectedAccepted, LOOKUP_BLOCK, type ContextDraft } from './lookup';
 export { MIN_SURVIVAL } from './ptp';
+export { checkParity, type ParityResult } from './parityCheck';
