@@ -3,7 +3,10 @@
  * them as junk. Three shapes, each cut before the copy that makes it a loop:
  *
  *   the same lines again         `const b = a.z;` twice (one line of 8+ characters, or a
- *                                block of two or three lines): cut before the copy
+ *                                block of two to six lines): cut before the copy
+ *   a block again, nearly        3-6 lines, each the same as or a near copy of the line a
+ *                                block before (`template:template` then `template:template:
+ *                                template` inside the same five lines): cut before the copy
  *   the same short line, 3 times `*,` `*,` `*,` or `base,` three times: cut before the second
  *   near copies, 4 in a row      `const c5 = Math.max(c, c2);` then c6, c7, …: lines of 12+
  *                                characters each within a few edits of the one before; the
@@ -17,7 +20,9 @@
 
 /** Fewest non-space characters a repeated block needs before two copies count as a loop. */
 const MIN_CHARS = 8;
-const MAX_PERIOD = 3;
+const MAX_PERIOD = 6;
+/** Blocks of at least this many lines also count when their lines are near copies of the block before. */
+const NEAR_BLOCK_MIN = 3;
 /** Copies of a short block (under MIN_CHARS) that make a loop. */
 const SHORT_COPIES = 3;
 /** Near copies: lines at least this long, at least this similar to the line before, this many in a row. */
@@ -63,7 +68,23 @@ export class RepetitionStopper {
     this.lines.push(line);
     if (this.lines.length > SHORT_COPIES * MAX_PERIOD) this.lines.shift();
     if (this.nearRun >= NEAR_RUN) return before(line);
-    return this.periodicCopy();
+    return this.periodicCopy() ?? this.nearBlockCopy();
+  }
+
+  /** Where a block of 3-6 lines starts again with each line the same as, or a near copy of, the one a block before. */
+  private nearBlockCopy(): number | undefined {
+    const n = this.lines.length;
+    for (let p = NEAR_BLOCK_MIN; p <= MAX_PERIOD && 2 * p <= n; p++) {
+      let code = 0;
+      let matches = true;
+      for (let i = 0; i < p && matches; i++) {
+        const [a, b] = [this.lines[n - 1 - i - p]!, this.lines[n - 1 - i]!];
+        matches = a.key === b.key || nearCopy(a, b);
+        if (b.code) code++;
+      }
+      if (matches && code >= 2) return before(this.lines[n - p]!);
+    }
+    return undefined;
   }
 
   /** Where the repeated copy starts, if the last lines repeat the ones before them. */

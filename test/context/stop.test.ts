@@ -285,6 +285,16 @@ suite('repetition guard', () => {
     assert.equal(cutOf('self.name = name\nself.email = email\nself.phone = phone\nself.address = address\n'), undefined);
   });
 
+  test('cuts a block of lines that comes back with small changes', () => {
+    // Generate Code in a Go file: five lines, then the same five with one string grown.
+    const block = (s: string) => `// parse and execute the template\ntemplateString, err := template.New("${s}")\nif err != nil {\n\tlog.Fatal(err)\n}\n`;
+    const text = block('template:template') + block('template:template:template') + 'x := 1\n';
+    assert.equal(text.slice(0, cutOf(text)), block('template:template').trimEnd());
+    // Two different error checks in a row are code, not a loop.
+    const checks = 'a, err := f()\nif err != nil {\n\treturn err\n}\nb, err := g(a)\nif err != nil {\n\treturn err\n}\n';
+    assert.equal(cutOf(checks), undefined);
+  });
+
   test('keeps repeated closers and ordinary code', () => {
     assert.equal(cutOf('      }\n    }\n  }\n}\n'), undefined);
     assert.equal(cutOf('    end\n  end\nend\n'), undefined);
