@@ -119,6 +119,8 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
     at = offset + inserted.length;
   }
 
+  // Generate Code: a line that states the instruction again starts the task over; cut before it.
+  const instructionLine = options.instruction !== undefined && options.instruction.trim() !== '' ? options.instruction.replace(/\r?\n/g, ' ').trim() : undefined;
   const planned = plan(env, view, at, options);
   if ('reason' in planned) return { kind: 'rejected', ...planned };
   const { prompt, info, typed } = planned;
@@ -130,7 +132,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
     const stop = (raw: string): number | undefined => {
       const after = typed.after(raw);
       if (after === undefined) return undefined;
-      const cut = stopper(after.text);
+      const cut = earlier(stopper(after.text), instructionLine === undefined ? undefined : repeatedLineAt(after.text, instructionLine));
       return cut === undefined ? undefined : after.offset + cut;
     };
     const streamed = new CompleteLines(onText);
@@ -300,6 +302,22 @@ function instructionBlock(text: string, offset: number, instruction: string): st
   if (before.trim() === '') return `${line}\n${before}`;
   const indent = /^[ \t]*/.exec(before)![0];
   return `\n${indent}${line}\n${indent}`;
+}
+
+/**
+ * Where the first complete line of `text` that reads `line` (trimmed) starts, less its line
+ * break: the cut that drops it and what follows. Complete lines only, so the answer depends on
+ * the text up to that line's break alone (the same for AR and PTP).
+ */
+function repeatedLineAt(text: string, line: string): number | undefined {
+  for (let start = 0, nl = text.indexOf('\n'); nl >= 0; start = nl + 1, nl = text.indexOf('\n', start)) {
+    if (text.slice(start, nl).trim() === line) return Math.max(0, start - 1);
+  }
+  return undefined;
+}
+
+function earlier(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 /** Per-call token texts. A token that is part of a multi-byte character shows as U+FFFD. */
