@@ -4,7 +4,8 @@
  *   1. strip trailing whitespace-only lines;
  *   2. never repeat the suffix: drop trailing lines that duplicate the lines after the
  *      cursor, and a tail equal to the start of the suffix (auto-closed `)`, `}`, quotes)
- *      when what is left is balanced;
+ *      when what is left is balanced; on an empty line, a first line that is the next line
+ *      drops the whole completion;
  *   3. cut back to the last complete point (brackets opened in the completion closed, no
  *      string or block comment left open), preferring a line end - unless the document
  *      already holds the rest: a completion that opens what the suffix closes (`function on|`
@@ -52,6 +53,8 @@ export function trimCompletion(doc: DocumentView, offset: number, text: string, 
 
   let t = stripTrailingBlank(toLf(text), isBlank(restOfLine));
   t = dropDuplicatedLines(t, suffix, suffixComplete, restOfLine, info, rules);
+  // After Enter, a first line that is the next line of the document only restates it.
+  if (isBlank(restOfLine) && isBlank(info.cursor.linePrefix) && restatesNextLine(t, suffix)) return '';
   t = dropSuffixOverlap(t, suffix, info, rules);
   const whole = stripTrailingBlank(t, isBlank(restOfLine));
   t = cutToCompletePoint(t, info, rules);
@@ -144,6 +147,13 @@ function dropDuplicatedLines(
     if (neutral[cut] === 1) return t.slice(0, cut);
   }
   return t;
+}
+
+/** The completion's first line with code is the suffix's next line with code (the extension's fitCompletion drops such an item too). */
+function restatesNextLine(t: string, suffix: string): boolean {
+  const first = t.split('\n').find((l) => !isBlank(l))?.trim();
+  const next = suffix.split('\n').slice(1).find((l) => !isBlank(l))?.trim();
+  return first !== undefined && first.length > 1 && first === next;
 }
 
 function sameLine(a: string, b: string): boolean {

@@ -35,6 +35,12 @@ suite('trimCompletion: never repeats the suffix', () => {
     assert.equal(await trim('typescript', 'function f() {\n  |\n}\n', 'return 1;\n}'), 'return 1;');
   });
 
+  test('after Enter, a first line that is the next line is dropped whole', async () => {
+    assert.equal(await trim('python', 'def f(a):\n    |\n    return a\n', 'return a\n    x = 1'), '');
+    // The same line elsewhere than next is code of its own.
+    assert.equal(await trim('python', 'def f(a):\n    |\n    b = 2\n    return a\n', 'return a'), 'return a');
+  });
+
   test('trailing lines that repeat the lines after the cursor are dropped', async () => {
     const out = await trim('typescript', 'function f() {\n  |\n  return a;\n}\n', 'const a = 1;\n  return a;\n}');
     assert.equal(out, 'const a = 1;');
