@@ -12,6 +12,9 @@
  *                                characters each within a few edits of the one before; the
  *                                first three are kept (`self.x = x` / `self.y = y` is code)
  *
+ *   a restated line              a line the caller names (Generate Code's instruction
+ *                                comment): the model is starting the task over
+ *
  * Lines that are only closers and punctuation (`}`, `});`, `end`) never count. The guard reads
  * each line once, when its line break arrives, so its cut depends only on the text up to that
  * break: a check after every token (AR) and one after a call of several (PTP) cut at the same
@@ -47,6 +50,12 @@ export class RepetitionStopper {
   private cut: number | undefined;
   /** Consecutive near copies ending at the last line (1: the last line alone). */
   private nearRun = 0;
+  private readonly restated: ReadonlySet<string>;
+
+  /** `restated`: lines (compared trimmed) that end the completion before they are written again. */
+  constructor(restated: readonly string[] = []) {
+    this.restated = new Set(restated.map((l) => l.trim()).filter((l) => l !== ''));
+  }
 
   check(generated: string): number | undefined {
     if (this.cut !== undefined) return this.cut;
@@ -63,6 +72,7 @@ export class RepetitionStopper {
   }
 
   private add(line: Line): number | undefined {
+    if (this.restated.has(line.key)) return before(line);
     const previous = this.lines[this.lines.length - 1];
     this.nearRun = previous !== undefined && nearCopy(previous, line) ? this.nearRun + 1 : 1;
     this.lines.push(line);

@@ -26,13 +26,17 @@ import { indentWidth, isBlank, isWordChar } from './text';
 /** Returns the index to cut the generated text at, or undefined to keep generating. */
 export type Stopper = (generated: string) => number | undefined;
 
-export function makeStopper(doc: DocumentView, offset: number, info: ScopeInfo): Stopper {
+/**
+ * `restated`: lines the completion must not write again (Generate Code's instruction comment,
+ * which the prompt holds just before the cursor; see RepetitionStopper).
+ */
+export function makeStopper(doc: DocumentView, offset: number, info: ScopeInfo, restated: readonly string[] = []): Stopper {
   if (offset !== info.cursor.offset) {
     throw new RangeError(`makeStopper: offset ${offset} differs from the analyzed offset ${info.cursor.offset}`);
   }
   const rules = languageRules(doc.languageId);
   let stopper = new ScopeStopper(rules, info);
-  let repetition = new RepetitionStopper();
+  let repetition = new RepetitionStopper(restated);
   let seen = '';
   return (generated) => {
     // The engine only appends. Should it ever rewrite what it sent, start over. (Checking
@@ -40,7 +44,7 @@ export function makeStopper(doc: DocumentView, offset: number, info: ScopeInfo):
     const tail = seen.slice(-64);
     if (generated.length < seen.length || !generated.startsWith(tail, seen.length - tail.length)) {
       stopper = new ScopeStopper(rules, info);
-      repetition = new RepetitionStopper();
+      repetition = new RepetitionStopper(restated);
       seen = '';
     }
     const checked = seen.length;
@@ -51,7 +55,7 @@ export function makeStopper(doc: DocumentView, offset: number, info: ScopeInfo):
     // Both rules fired on the characters this check added. A check after every token (AR)
     // may have seen one of them alone, a token earlier: answer the one that fires on the
     // shorter text, so the cut does not depend on how many tokens each check brought.
-    return firstToFire(new ScopeStopper(rules, info), new RepetitionStopper(), generated, checked);
+    return firstToFire(new ScopeStopper(rules, info), new RepetitionStopper(restated), generated, checked);
   };
 }
 

@@ -128,11 +128,11 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
   const onText = options.onText;
   const firstLine = options.firstLine ?? planned.emptyLine;
   const attempt = async (firstLineBan: readonly number[]): Promise<{ result: DecodeResult; text: string }> => {
-    const stopper = makeStopper(view, at, info);
+    const stopper = makeStopper(view, at, info, instructionLine === undefined ? [] : [instructionLine]);
     const stop = (raw: string): number | undefined => {
       const after = typed.after(raw);
       if (after === undefined) return undefined;
-      const cut = earlier(stopper(after.text), instructionLine === undefined ? undefined : repeatedLineAt(after.text, instructionLine));
+      const cut = stopper(after.text);
       return cut === undefined ? undefined : after.offset + cut;
     };
     const streamed = new CompleteLines(onText);
@@ -302,22 +302,6 @@ function instructionBlock(text: string, offset: number, instruction: string): st
   if (before.trim() === '') return `${line}\n${before}`;
   const indent = /^[ \t]*/.exec(before)![0];
   return `\n${indent}${line}\n${indent}`;
-}
-
-/**
- * Where the first complete line of `text` that reads `line` (trimmed) starts, less its line
- * break: the cut that drops it and what follows. Complete lines only, so the answer depends on
- * the text up to that line's break alone (the same for AR and PTP).
- */
-function repeatedLineAt(text: string, line: string): number | undefined {
-  for (let start = 0, nl = text.indexOf('\n'); nl >= 0; start = nl + 1, nl = text.indexOf('\n', start)) {
-    if (text.slice(start, nl).trim() === line) return Math.max(0, start - 1);
-  }
-  return undefined;
-}
-
-function earlier(a: number | undefined, b: number | undefined): number | undefined {
-  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 /** Per-call token texts. A token that is part of a multi-byte character shows as U+FFFD. */

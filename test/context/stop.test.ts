@@ -250,8 +250,8 @@ suite('makeStopper: incremental scanning', () => {
 });
 
 suite('repetition guard', () => {
-  function cutOf(text: string, chunk = 7): number | undefined {
-    const r = new RepetitionStopper();
+  function cutOf(text: string, chunk = 7, restated: readonly string[] = []): number | undefined {
+    const r = new RepetitionStopper(restated);
     let cut: number | undefined;
     for (let i = chunk; cut === undefined && i < text.length + chunk; i += chunk) cut = r.check(text.slice(0, i));
     return cut;
@@ -293,6 +293,13 @@ suite('repetition guard', () => {
     // Two different error checks in a row are code, not a loop.
     const checks = 'a, err := f()\nif err != nil {\n\treturn err\n}\nb, err := g(a)\nif err != nil {\n\treturn err\n}\n';
     assert.equal(cutOf(checks), undefined);
+  });
+
+  test('cuts before a line that restates the instruction', () => {
+    // Generate Code in shapes.ts: the model wrote the instruction comment again, then more.
+    const text = 'const a = a.x;\n  // distance between two points\n  const b = a.y;\n';
+    for (const chunk of [1, 5, text.length]) assert.equal(text.slice(0, cutOf(text, chunk, ['// distance between two points'])), 'const a = a.x;');
+    assert.equal(cutOf(text), undefined);
   });
 
   test('keeps repeated closers and ordinary code', () => {
