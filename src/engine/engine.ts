@@ -8,7 +8,7 @@ import { decodeAr } from './ar';
 import type { DecoderHooks, DecodeState } from './decoder';
 import type { Forward } from './forward';
 import { Generation, type CallTrace, type StopReason } from './generation';
-import { FirstLineRule } from './firstLine';
+import { FirstLineRule, firstCodeToken } from './firstLine';
 import { TokenHealing } from './healing';
 import { KvCache } from './kvcache';
 import { hasAdapters, kvHeads, type Manifest } from './manifest';
@@ -395,14 +395,9 @@ export class Engine {
     return new FirstLineRule((id) => this.tokenizer.bytesOf(id), this.manifest.architecture.vocab_size, special, healing?.byteLength ?? 0, new Set(ban));
   }
 
-  /** Index in `tokens` (healed text first, as DecodeResult.tokens) of the token that starts the first code, or -1. */
+  /** Index in `tokens` (healed text first, as DecodeResult.tokens) of the token that starts the first code, or -1 (firstLine.ts). */
   firstCodeToken(tokens: readonly number[], healed: string): number {
-    let text = '';
-    for (let i = 0; i < tokens.length; i++) {
-      text += String.fromCharCode(...this.tokenizer.bytesOf(tokens[i]!));
-      if (/[^ \t\r\n]/.test(text.slice(healed.length))) return i;
-    }
-    return -1;
+    return firstCodeToken(tokens, (id) => this.tokenizer.bytesOf(id), healed.length);
   }
 
   /** The prompt without its last token (or word), and the healing that re-types it (healing.ts). */

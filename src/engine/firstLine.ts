@@ -41,6 +41,23 @@ function firstCode(bytes: Uint8Array, from: number): number {
   return i;
 }
 
+/**
+ * Index in `tokens` of the token whose bytes, past the first `healedBytes` (the healed text),
+ * hold the first code, as the rule reads it; -1 if none does. The token a second attempt bans.
+ */
+export function firstCodeToken(tokens: readonly number[], bytesOf: (id: number) => Uint8Array, healedBytes = 0): number {
+  let pending = healedBytes;
+  for (let i = 0; i < tokens.length; i++) {
+    const bytes = bytesOf(tokens[i]!);
+    const from = Math.min(pending, bytes.length);
+    pending -= from;
+    const seen = scan(bytes, from);
+    if (seen === 'code') return i;
+    if (seen === 'break') return -1;
+  }
+  return -1;
+}
+
 export class FirstLineRule {
   /** Allowed tokens while the first line has no code, by healed bytes still to re-type (0: healing done). */
   private readonly masks = new Map<number, Uint8Array>();

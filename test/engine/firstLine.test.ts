@@ -2,7 +2,7 @@
 // through before the cursor's line has code, until that line ends, and after.
 import assert from 'node:assert/strict';
 import { suite, test } from 'node:test';
-import { FirstLineRule } from '../../src/engine/firstLine';
+import { FirstLineRule, firstCodeToken } from '../../src/engine/firstLine';
 
 const VOCAB = ['<eot>', '\n', '    ', ' return', ' \n', 'x', ')\n', '\n    ', '"""'];
 const [EOT, NL, INDENT, RETURN, , X, CLOSE_NL, NL_INDENT, QUOTES] = VOCAB.map((_, i) => i);
@@ -41,5 +41,11 @@ suite('the first-line rule', () => {
     const second = new FirstLineRule(bytes, VOCAB.length, new Set([EOT]), 0, new Set([QUOTES]));
     assert.deepEqual(allowed(second.maskAfter([INDENT], [], 0, undefined)), ['    ', ' return', 'x', ')\n']);
     assert.deepEqual(allowed(second.maskAfter([INDENT, X], [], 0, undefined)), VOCAB.filter((_, i) => i !== EOT));
+  });
+
+  test('the token a second attempt bans is the one that starts the code, past the healed text', () => {
+    assert.equal(firstCodeToken([NL, INDENT, RETURN, X], bytes, 1), 2);
+    assert.equal(firstCodeToken([INDENT, QUOTES, NL], bytes), 1);
+    assert.equal(firstCodeToken([INDENT, INDENT], bytes), -1);
   });
 });
