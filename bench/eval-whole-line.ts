@@ -35,8 +35,7 @@ import { loadPolicy } from './lib/latencyCurve';
 import { repeatedLine } from './lib/loops';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { editSimilarity } from './lib/match';
-import { type Policy, shownRun } from './lib/pipeline';
-import { fitCompletion } from '../src/extension/fitCompletion';
+import { editorItem, type Policy, shownRun } from './lib/pipeline';
 import { args, exitOnError, log, table, writeResults } from './lib/report';
 import { fmt, mean, pct, sum } from './lib/stats';
 
@@ -74,16 +73,6 @@ interface CaseResult {
   shownNoRule: Scored;
   stopReason: string;
   ptp: PtpRun[];
-}
-
-/** The extension's item for a completion at the cursor (automatic trigger), or '' when it shows none. */
-function fitted(doc: SyntaxDocument, offset: number, text: string): string {
-  const lineStart = doc.text.lastIndexOf('\n', offset - 1) + 1;
-  const lineEnd = doc.text.indexOf('\n', offset);
-  const end = lineEnd < 0 ? doc.text.length : lineEnd;
-  const following = doc.text.slice(end + 1).split('\n').slice(0, 20).join('\n');
-  const fit = fitCompletion(text, doc.text.slice(offset, end), { explicit: false, followingText: following, lineIndent: /^[ \t]*/.exec(doc.text.slice(lineStart))![0] });
-  return fit?.insertText ?? '';
 }
 
 function score(text: string, target: string): Scored {
@@ -135,8 +124,8 @@ async function ptpRun(engine: Engine, policy: Policy, doc: SyntaxDocument, c: Fi
       target: c.target,
       model: score(await modelRun(engine, doc, c, false), c.target),
       modelRule: score(await modelRun(engine, doc, c, true), c.target),
-      shown: score(fitted(doc, c.offset, shown.text), c.target),
-      shownNoRule: score(fitted(doc, c.offset, shownNoRule.text), c.target),
+      shown: score(editorItem(doc.text, c.offset, shown.text, false), c.target),
+      shownNoRule: score(editorItem(doc.text, c.offset, shownNoRule.text, false), c.target),
       stopReason: shown.stats.stopReason,
       ptp,
     });

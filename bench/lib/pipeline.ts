@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { LatencyPoint, ScopeInfo, SyntaxDocument } from '../../src/context';
 import { analyze, buildPrompt, makeStopper, restoreEol, trimCompletion } from '../../src/context';
 import type { DecodeResult, Engine } from '../../src/engine';
+import { FOLLOWING_LINES, fitCompletion } from '../../src/extension/fitCompletion';
 import { type CompletionDecoding, type CompletionOutcome, completeAt as workerCompleteAt } from '../../src/server/completeAt';
 
 export interface Decoding {
@@ -140,4 +141,18 @@ export async function shownRun(
   });
   if (r.kind !== 'done') throw new Error(`${request.cacheKey}: the worker's pipeline gave ${r.kind}`);
   return r;
+}
+
+/**
+ * What VS Code gets for the worker's `text` at `offset` of `documentText`: the extension's
+ * fitCompletion with the inputs its inline provider passes (the rest of the cursor's line, the
+ * FOLLOWING_LINES lines after it, the line's indentation); '' when it shows nothing.
+ */
+export function editorItem(documentText: string, offset: number, text: string, explicit: boolean): string {
+  const lineStart = documentText.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = documentText.indexOf('\n', offset);
+  const end = lineEnd < 0 ? documentText.length : lineEnd;
+  const followingText = lineEnd < 0 ? '' : documentText.slice(end + 1).split('\n').slice(0, FOLLOWING_LINES).join('\n');
+  const lineIndent = /^[ \t]*/.exec(documentText.slice(lineStart, end))![0];
+  return fitCompletion(text, documentText.slice(offset, end), { explicit, followingText, lineIndent })?.insertText ?? '';
 }

@@ -33,6 +33,8 @@ export interface LineSuffix {
 const CLOSER_CHARS = ')]}>"\'`;,';
 /** More closers than this is code, not auto-closed brackets (llama.vscode's max_line_suffix 8). */
 const MAX_CLOSERS = 8;
+/** Lines after the cursor line compared against a completion (to drop repeats of them). */
+export const FOLLOWING_LINES = 20;
 /** Automatic completions shorter than this many non-blank characters are noise (a lone `}`). */
 export const MIN_AUTOMATIC_CHARS = 2;
 

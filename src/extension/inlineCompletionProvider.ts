@@ -16,7 +16,7 @@ import type { Activity } from './activity';
 import { AdaptiveDebounce } from './adaptiveDebounce';
 import type { CompletionSite } from './completionCache';
 import { CompletionCache, PREFIX_TAIL, SUFFIX_HEAD, remainingAfter, typedSince } from './completionCache';
-import { allowsAutomatic, classifyLineSuffix, fitCompletion } from './fitCompletion';
+import { FOLLOWING_LINES, allowsAutomatic, classifyLineSuffix, fitCompletion } from './fitCompletion';
 import { decodingKey } from './parseSettings';
 import { classifyFailure, failureMessage } from './requestErrors';
 import type { SettingsStore } from './settings';
@@ -28,8 +28,6 @@ import type { WorkerClient, WorkerCompletion } from './workerClient';
  * (VS Code asks again right after the keystroke that cancelled the previous call).
  */
 const ORPHAN_GRACE_MS = 150;
-/** Lines after the cursor line compared against a completion (to drop repeats of them). */
-const FOLLOWING_LINES = 20;
 
 /** What the provider last did (for tests and the log). */
 export interface InlineOutcome {

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind, type InlineCompletionItem, type InlineCompletionList } from 'vscode-languageserver-protocol/node';
-import { fitCompletion } from '../../src/extension/fitCompletion';
+import { editorItem } from '../../bench/lib/pipeline';
 import type { DecodingSettings, InlineCompletionExtras } from '../../src/protocol/index';
 import { startWorker, type Worker } from '../server/workerClient';
 
@@ -89,14 +89,9 @@ suite('the CLI and the editor show the same completion', () => {
       if (c.column === undefined) assert.match(fromCli, /^\S/, `the first line must start with code at the cursor: ${JSON.stringify(fromCli)}`);
       assert.deepEqual(fromWorker, [fromCli], 'the worker replies with the CLI\'s text');
 
-      const lines = doc.text.split('\n');
-      const lineText = lines[doc.line]!;
-      const fitted = fitCompletion(fromWorker[0]!, lineText.slice(doc.character), {
-        explicit: true,
-        followingText: lines.slice(doc.line + 1, doc.line + 6).join('\n'),
-        lineIndent: /^[ \t]*/.exec(lineText)![0],
-      });
-      assert.equal(fitted?.insertText, fromCli, 'the extension shows the worker\'s text unchanged');
+      const offset = doc.text.split('\n').slice(0, doc.line).reduce((n, l) => n + l.length + 1, 0) + doc.character;
+      const fitted = editorItem(doc.text, offset, fromWorker[0]!, true);
+      assert.equal(fitted, fromCli, 'the extension shows the worker\'s text unchanged');
     });
   }
 });
