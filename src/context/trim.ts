@@ -72,9 +72,7 @@ export function trimCompletion(doc: DocumentView, offset: number, text: string, 
   if (!parses) return t;
   if (!introducesErrors(doc, offset, t, budgetMs)) return t;
   // A multi-line completion gets two retries: without its last line, then its first line alone.
-  const lastBreak = t.lastIndexOf('\n');
-  const firstBreak = t.indexOf('\n');
-  for (const end of lastBreak > 0 ? new Set([lastBreak, firstBreak]) : []) {
+  for (const end of new Set([t.lastIndexOf('\n'), t.indexOf('\n')])) {
     if (end <= 0) continue;
     const shorter = cutToCompletePoint(t.slice(0, end), info, rules);
     if (!isBlank(shorter) && !introducesErrors(doc, offset, shorter, budgetMs)) return shorter;
