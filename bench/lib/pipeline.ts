@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { LatencyPoint, ScopeInfo, SyntaxDocument } from '../../src/context';
 import { analyze, buildPrompt, makeStopper, restoreEol, trimCompletion } from '../../src/context';
-import type { DecodeResult, Engine } from '../../src/engine';
+import type { DecodeResult, DraftReference, Engine } from '../../src/engine';
 import { FOLLOWING_LINES, fitCompletion } from '../../src/extension/fitCompletion';
 import { type CompletionDecoding, type CompletionOutcome, completeAt as workerCompleteAt } from '../../src/server/completeAt';
 
@@ -43,6 +43,10 @@ export interface CompletionRequest {
   /** Run trimCompletion (default true). */
   trim?: boolean;
   cacheKey?: string;
+  /** The engine's first-line rule (the worker turns it on where the cursor's line is blank). */
+  firstLine?: boolean;
+  /** Token indexes PTP also drafts from. */
+  references?: readonly DraftReference[];
   /**
    * What-if, harness side: a prefix ending in a space is sent without it and the space is
    * taken off the front of the completion (a one-character "token healing"; see
@@ -97,6 +101,8 @@ export async function completeAt(engine: Engine, doc: SyntaxDocument, offset: nu
       maxTokens: Math.min(info.maxTokens, req.maxTokens ?? Infinity),
       stop,
       cacheKey: req.cacheKey ?? doc.uri,
+      ...(req.firstLine !== undefined ? { firstLine: req.firstLine } : {}),
+      ...(req.references !== undefined ? { references: req.references } : {}),
     },
   );
   const t3 = performance.now();
@@ -130,7 +136,7 @@ export async function shownRun(
   policy: Policy,
   doc: SyntaxDocument,
   offset: number,
-  request: { seed: number; cacheKey: string; requestId: string; decoding?: Partial<CompletionDecoding>; firstLine?: boolean },
+  request: { seed: number; cacheKey: string; requestId: string; decoding?: Partial<CompletionDecoding>; firstLine?: boolean; references?: readonly DraftReference[] },
 ): Promise<CompletionOutcome> {
   const r = await workerCompleteAt({ engine, latency: policy.curve }, doc, offset, {
     decoding: { decoder: 'ar', seed: request.seed, temperature: 0, topK: 50, topP: 0.95, blockSize: 1, ...request.decoding },
@@ -138,6 +144,7 @@ export async function shownRun(
     cacheKey: request.cacheKey,
     requestId: request.requestId,
     ...(request.firstLine !== undefined ? { firstLine: request.firstLine } : {}),
+    ...(request.references !== undefined ? { references: request.references } : {}),
   });
   if (r.kind !== 'done') throw new Error(`${request.cacheKey}: the worker's pipeline gave ${r.kind}`);
   return r;

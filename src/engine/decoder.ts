@@ -35,6 +35,8 @@ export interface DecodeState {
   healing?: TokenHealing;
   /** Token indexes lookup drafts also come from (lookup.ts). */
   references?: readonly DraftReference[];
+  /** The tokens the output most likely starts with (the whitespace typed at the cursor), drafted on the first call. */
+  typedDraft?: readonly number[];
   /** The sequence's index range [start, end) of the FIM suffix, so lookup can say a draft came from it. */
   suffixSpan?: readonly [number, number];
   /** The completion's first line must hold code (see firstLine.ts). */

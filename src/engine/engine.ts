@@ -56,6 +56,13 @@ export interface DecodeOptions {
   /** PTP also drafts from the context (lookup.ts); output is the same either way. Default true. */
   lookup?: boolean;
   /**
+   * Whitespace the person typed at the cursor that the prompt leaves out (completeAt holds the
+   * indentation after Enter back): the output most likely starts with it. With `lookup`, PTP
+   * drafts it (after the healed text, when that is whitespace too) on its first call; output is
+   * the same either way.
+   */
+  typedAhead?: string;
+  /**
    * With `lookup`: token indexes of other text to draft from too (the document beyond the
    * prompt's window, the open files, the workspace); output is the same either way.
    */
@@ -358,6 +365,7 @@ export class Engine {
       generation,
       healing,
       references: opts.references,
+      typedDraft: opts.lookup === false ? undefined : this.typedDraft((healing?.text ?? '') + (opts.typedAhead ?? '')),
       suffixSpan: suffixSpan(ids, this.tokenizer.special),
       firstLine: opts.firstLine === true ? this.firstLineRule(healing, opts.firstLineBan ?? []) : undefined,
       signal: opts.signal,
@@ -396,6 +404,17 @@ export class Engine {
       reusedTokens: reused,
       healed: healing?.text ?? '',
     };
+  }
+
+  /**
+   * The tokens a whitespace `text` the output starts with most likely comes as: its encoding
+   * with a word after it, less the token that holds the word (a byte-level BPE glues the last
+   * space to the word: "\n    x" -> "\n", "   ", " x"). Undefined unless `text` is whitespace.
+   */
+  private typedDraft(text: string): number[] | undefined {
+    if (text === '' || !/^\s+$/.test(text)) return undefined;
+    const tokens = this.tokenizer.encode(`${text}x`).slice(0, -1);
+    return tokens.length > 0 ? tokens : undefined;
   }
 
   private firstLineRule(healing: TokenHealing | undefined, ban: readonly number[]): FirstLineRule {

@@ -8,8 +8,11 @@ import type { IncrementalDetokenizer } from './tokenizer';
 
 export type StopReason = 'eot' | 'maxTokens' | 'stop' | 'cancelled' | 'context';
 
-/** Where the speculation a call verified came from: PTP's drafter, a lookup source (lookup.ts), or none. */
-export type DraftSource = 'ptp' | LookupSource | 'none';
+/**
+ * Where the speculation a call verified came from: PTP's drafter, a lookup source (lookup.ts),
+ * the whitespace typed at the cursor (the first call's), or none.
+ */
+export type DraftSource = 'ptp' | LookupSource | 'typed' | 'none';
 
 export interface CallTrace {
   index: number;

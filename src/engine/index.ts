@@ -5,6 +5,7 @@ export { Engine, DEFAULT_BLOCK_SIZE, DEFAULT_BUDGET_PER_BLOCK, OUTPUT_RESERVE, P
 export type { DecodeOptions, DecodeResult, CallTrace, StopReason, EngineParts } from './engine';
 export type { DecoderHooks } from './decoder';
 export type { Prompt } from './prompt';
+export { suffixSpan } from './prompt';
 export type { Manifest } from './manifest';
 export type { Device } from './runner';
 export type { LoadOptions } from './model';

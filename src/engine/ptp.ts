@@ -51,7 +51,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
   const H = rewardCurve(settings.histogram, M);
   // The speculation to verify next, its confidences, and whether it came from the context.
   const minSurvival = settings.minSurvival ?? MIN_SURVIVAL;
-  let spec: Draft = (settings.lookup && lookupDraft(state, M, generation.count)) || NO_DRAFT;
+  let spec: Draft = (settings.lookup && (typedDraft(state) ?? lookupDraft(state, M, generation.count))) || NO_DRAFT;
   spec = truncate(spec, minSurvival);
 
   while (!generation.done) {
@@ -66,7 +66,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
     const tokens = spec.tokens.slice(0, n);
     // A context draft will most likely be followed by more of the same context: PTP groups
     // there cost rows and rarely beat the next lookup, so they draft only where lookup did not.
-    const groups = spec.source !== 'ptp' || settings.drafter === false
+    const groups = (spec.source !== 'ptp' && !(globalThis as any).__exp?.groups) || settings.drafter === false
       ? []
       : proposals(branchProbabilities(spec.conf.slice(0, n)), H, settings.budget, M).map((size, d) => {
           const capped = Math.min(size, generation.remaining - d);
@@ -127,6 +127,20 @@ interface Draft {
 }
 
 const NO_DRAFT: Draft = { tokens: [], conf: [], source: 'ptp' };
+
+/**
+ * P(a token of the typed whitespace is what the model writes), given the ones before it were:
+ * the model may split or change the indentation, which the verification then catches.
+ */
+const TYPED_CONFIDENCE = 0.9;
+
+/** The first call's draft of the whitespace typed at the cursor (DecodeState.typedDraft), if any. */
+function typedDraft(state: DecodeState): Draft | undefined {
+  const typed = state.typedDraft;
+  if (typed === undefined || typed.length === 0 || state.generation.count > 0) return undefined;
+  const draftToken = state.hooks?.draftToken;
+  return { tokens: typed.map((t, j) => (draftToken ? draftToken(j, t) : t)), conf: typed.map(() => TYPED_CONFIDENCE), source: 'typed' };
+}
 
 /**
  * The lookup draft (lookup.ts) expected to keep the most tokens, for output index `firstIndex`

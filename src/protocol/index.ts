@@ -174,9 +174,9 @@ export interface TraceCall {
   /**
    * Where the verified speculation came from: PTP's drafter; a lookup in the prompt's FIM suffix,
    * in the rest of the prompt and output, in the document beyond the prompt, in the other open
-   * files, in the workspace; or none.
+   * files, in the workspace; the whitespace typed at the cursor; or none.
    */
-  draft: 'ptp' | 'suffix' | 'context' | 'document' | 'open' | 'workspace' | 'none';
+  draft: 'ptp' | 'suffix' | 'context' | 'document' | 'open' | 'workspace' | 'typed' | 'none';
   rows: number;
   ms: number;
 }

@@ -26,7 +26,7 @@
 import { performance } from 'node:perf_hooks';
 import type { DocumentView, FimPrompt, LatencyPoint, NoPromptReason, Scope, ScopeInfo } from '../context/index';
 import { DEFAULT_MAX_TOKENS, analyze, buildPrompt, chooseBlockSize, makeStopper, restoreEol, trimCompletion } from '../context/index';
-import type { CallTrace, DecodeResult, Engine } from '../engine/index';
+import type { CallTrace, DecodeResult, DraftReference, Engine } from '../engine/index';
 import type { CompletionStats, TraceCall } from '../protocol/index';
 
 /** What to decode with. Same fields as the protocol's DecodingSettings, but the seed is resolved. */
@@ -63,6 +63,8 @@ export interface CompleteAtOptions {
    * knob for benchmarks; the worker and the CLI leave it unset.
    */
   firstLine?: boolean;
+  /** Token indexes PTP also drafts from (the open files, the workspace); the output is the same. */
+  references?: readonly DraftReference[];
   requestId: string;
   signal?: AbortSignal;
   /** Text so far (document line endings, before trimming), after every model call. */
@@ -145,6 +147,8 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
       blockSize: decoding.decoder === 'ar' ? 1 : info.blockSize,
       budget: decoding.decoder === 'ar' ? 0 : info.budget,
       ...(decoding.lookup !== undefined ? { lookup: decoding.lookup } : {}),
+      ...(options.references !== undefined ? { references: options.references } : {}),
+      typedAhead: typed.ws,
       firstLine,
       firstLineBan,
       maxTokens: info.maxTokens,

@@ -253,7 +253,7 @@ for (const subject of SUBJECTS) {
         { source: 'workspace' as const, index: workspace },
       ];
       const results: { ar: DecodeResult; ptp: DecodeResult }[] = [];
-      const r = await compare(engine, subject.maxTokens, () => undefined, { references }, undefined, results);
+      const r = await compare(engine, subject.maxTokens, () => undefined, { references, typedAhead: '    ' }, undefined, results);
       assert.deepEqual(r.mismatches, []);
       const fromOpen = results.flatMap(({ ptp }) => ptp.trace.filter((t) => t.draft === 'open'));
       assert.ok(fromOpen.length > CASES.length, `only ${fromOpen.length} calls verified an 'open' draft: the test would not exercise references`);
