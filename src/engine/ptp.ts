@@ -66,7 +66,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
     const tokens = spec.tokens.slice(0, n);
     // A context draft will most likely be followed by more of the same context: PTP groups
     // there cost rows and rarely beat the next lookup, so they draft only where lookup did not.
-    const groups = (spec.source !== 'ptp' && !(globalThis as any).__exp?.groups) || settings.drafter === false
+    const groups = spec.source !== 'ptp' || settings.drafter === false
       ? []
       : proposals(branchProbabilities(spec.conf.slice(0, n)), H, settings.budget, M).map((size, d) => {
           const capped = Math.min(size, generation.remaining - d);
