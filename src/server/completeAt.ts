@@ -6,7 +6,8 @@
  *     -> buildPrompt        FIM prefix/suffix (LF), or a reason not to complete
  *     -> analyze            scope, token cap, block size M and budget B (auto: from the
  *                           measured latency curve and the model's acceptance histogram)
- *     -> engine.complete    AR or PTP, stop rule from makeStopper, KV reuse per cacheKey; on
+ *     -> engine.complete    AR or PTP, stop rule from makeStopper, KV reuse per cacheKey,
+ *                           lookup drafts from the references (open documents, workspace); on
  *                           an empty line the first-line rule (code on that line, ended by a
  *                           line break)
  *     -> trimCompletion     no duplicated suffix, no half construct, no new parse errors; on an
@@ -26,7 +27,7 @@
 import { performance } from 'node:perf_hooks';
 import type { DocumentView, FimPrompt, LatencyPoint, NoPromptReason, Scope, ScopeInfo } from '../context/index';
 import { DEFAULT_MAX_TOKENS, analyze, buildPrompt, chooseBlockSize, makeStopper, restoreEol, trimCompletion } from '../context/index';
-import type { CallTrace, DecodeResult, Engine } from '../engine/index';
+import type { CallTrace, DecodeResult, DraftReference, Engine } from '../engine/index';
 import type { CompletionStats, TraceCall } from '../protocol/index';
 
 /** What to decode with. Same fields as the protocol's DecodingSettings, but the seed is resolved. */
@@ -57,6 +58,11 @@ export interface CompleteAtOptions {
   instruction?: string;
   /** Engine KV-cache key; the document URI, so keystrokes in one file reuse its prefix. */
   cacheKey?: string;
+  /**
+   * Token indexes PTP also drafts from (the open documents, the workspace; the worker's
+   * OpenDocumentIndex and WorkspaceIndex). Drafts are verified, so the text is the same without.
+   */
+  references?: readonly DraftReference[];
   /**
    * The engine's first-line rule (code on the cursor's line before any line break or
    * end-of-text). Default: on where the cursor's line is empty but for indentation. A what-if
@@ -145,6 +151,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
       blockSize: decoding.decoder === 'ar' ? 1 : info.blockSize,
       budget: decoding.decoder === 'ar' ? 0 : info.budget,
       ...(decoding.lookup !== undefined ? { lookup: decoding.lookup } : {}),
+      ...(options.references !== undefined && options.references.length > 0 ? { references: options.references } : {}),
       firstLine,
       firstLineBan,
       maxTokens: info.maxTokens,
