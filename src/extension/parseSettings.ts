@@ -6,6 +6,14 @@
  */
 import type { DecodingSettings, WorkerSettings } from '../protocol';
 
+/** What the worker's context settings need besides `ptp.*`: VS Code's trust and files.exclude. */
+export interface WorkspaceFacts {
+  /** vscode.workspace.isTrusted. */
+  readonly trusted: boolean;
+  /** The files.exclude setting: glob -> true, false or a `when` clause. */
+  readonly filesExclude: unknown;
+}
+
 export type DebounceModeSetting = 'adaptive' | 'fixed';
 
 export interface PtpSettings {
@@ -20,6 +28,8 @@ export interface PtpSettings {
     readonly maxTokens: number;
     readonly alternatives: number;
   };
+  /** Lookup drafts from other text: the open files, the workspace's files. */
+  readonly context: { readonly openFiles: boolean; readonly workspace: boolean };
   /** Decoding for every request; maxTokens is filled in per request kind. */
   readonly decoding: Omit<DecodingSettings, 'maxTokens'>;
   readonly worker: WorkerSettings;
@@ -30,9 +40,12 @@ export type SettingGetter = (key: string) => unknown;
 const DEVICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const;
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
-export function parseSettings(get: SettingGetter): PtpSettings {
+/** `workspace`: an untrusted workspace with nothing excluded unless told otherwise. */
+export function parseSettings(get: SettingGetter, workspace: WorkspaceFacts = { trusted: false, filesExclude: undefined }): PtpSettings {
+  const enable = bool(get('enable'), true);
+  const context = { openFiles: bool(get('context.openFiles'), true), workspace: bool(get('context.workspace'), true) };
   return {
-    enable: bool(get('enable'), true),
+    enable,
     enableLanguages: languageMap(get('enableLanguages')),
     completion: {
       automatic: bool(get('completion.automatic'), true),
@@ -41,6 +54,7 @@ export function parseSettings(get: SettingGetter): PtpSettings {
       maxTokens: int(get('completion.maxTokens'), 64, 1, 1024),
       alternatives: int(get('completion.alternatives'), 3, 1, 8),
     },
+    context,
     decoding: {
       decoder: oneOf(get('decoding.decoder'), ['ptp', 'ar'] as const, 'ptp'),
       blockSize: parseBlockSize(get('decoding.blockSize')),
@@ -55,8 +69,21 @@ export function parseSettings(get: SettingGetter): PtpSettings {
       threads: int(get('threads'), 0, 0, 256),
       logLevel: oneOf(get('logLevel'), LOG_LEVELS, 'info'),
       requestTimeoutMs: int(get('completion.requestTimeoutMs'), 2000, 100, 60000),
+      // Completions off: the worker drops both indexes (it hears of ptp.enable only here).
+      context: {
+        openFiles: enable && context.openFiles,
+        workspace: enable && context.workspace,
+        trusted: workspace.trusted,
+        exclude: excludedGlobs(workspace.filesExclude),
+      },
     },
   };
+}
+
+/** files.exclude's patterns that are on (`true`); a `when` clause needs a sibling file, which the worker does not look for. */
+export function excludedGlobs(filesExclude: unknown): string[] {
+  if (typeof filesExclude !== 'object' || filesExclude === null) return [];
+  return Object.entries(filesExclude).flatMap(([glob, on]) => (on === true ? [glob] : []));
 }
 
 /** Whether completions run in documents of this language. */

@@ -127,7 +127,7 @@ export function startServer(connection: Connection, scriptDir: string): void {
     const context = settings.context ?? DEFAULT_CONTEXT_SETTINGS;
     const encoder = host.state === 'ready' ? host.model?.engine : undefined;
     openIndex.configure({ enabled: context.openFiles, encoder });
-    workspaceIndex.configure({ enabled: context.workspace && context.trusted, folders, exclude: context.exclude, encoder });
+    workspaceIndex.configure({ enabled: context.workspace, trusted: context.trusted, folders, exclude: context.exclude, encoder });
   };
   host.onDidChange(() => {
     configureIndexes();

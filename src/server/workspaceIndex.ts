@@ -44,8 +44,10 @@ export const WORKSPACE_MAX_TOKENS = 8_000_000;
 export interface WorkspaceIndexConfig {
   /** Absolute paths of the workspace folders (file: URIs only). */
   folders: readonly string[];
-  /** ptp.context.workspace (and ptp.enable), and the workspace is trusted. */
+  /** ptp.context.workspace (and ptp.enable). */
   enabled: boolean;
+  /** The workspace is trusted: nothing is read until it is. */
+  trusted: boolean;
   /** files.exclude globs whose value is true. */
   exclude: readonly string[];
   /** The loaded model's tokenizer; undefined while none is loaded. */
@@ -67,7 +69,7 @@ export interface WorkspaceIndexOptions {
 type Indexed = 'indexed' | 'skipped' | 'full' | 'stopped';
 
 export class WorkspaceIndex {
-  private config: WorkspaceIndexConfig = { folders: [], enabled: false, exclude: [], encoder: undefined };
+  private config: WorkspaceIndexConfig = { folders: [], enabled: false, trusted: false, exclude: [], encoder: undefined };
   private tokens: TokenIndex | undefined;
   private rules: WorkspaceRules | undefined;
   /** What the last walk listed, kept current by file events. */
@@ -101,7 +103,7 @@ export class WorkspaceIndex {
   configure(config: WorkspaceIndexConfig): void {
     const previous = this.config;
     this.config = { ...config, folders: [...config.folders], exclude: [...config.exclude] };
-    const on = config.enabled && config.folders.length > 0 && config.encoder !== undefined;
+    const on = config.enabled && config.trusted && config.folders.length > 0 && config.encoder !== undefined;
     if (!on) {
       if (this.tokens !== undefined) this.reset();
       return;
