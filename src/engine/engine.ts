@@ -54,8 +54,6 @@ export interface DecodeOptions {
   firstLineBan?: readonly number[];
   /** PTP also drafts from the context (lookup.ts); output is the same either way. Default true. */
   lookup?: boolean;
-  /** STUB: token indexes of other text to draft from. */
-  references?: readonly import('./tokenIndex').DraftReference[];
   /**
    * PTP drops the speculation's tail where the chance that all of it is accepted falls below
    * this (ptp.ts truncate(); default 0.2): a tuning knob for benchmarks.

@@ -13,6 +13,5 @@ export { uniform } from './ustream';
 export { dist, pick, type SamplingParams } from './sampling';
 export { proposals, branchProbabilities, rewardCurve } from './proposals';
 export { contextDraft, expectedAccepted, LOOKUP_BLOCK, type ContextDraft } from './lookup';
-export { TokenIndex, type DraftReference, type ReferenceSource } from './tokenIndex';
 export { MIN_SURVIVAL } from './ptp';
 export { checkParity, type ParityResult } from './parityCheck';
