@@ -3,7 +3,7 @@
  * local corpus (data/corpus/val.jsonl.xz), never from a package in training/corpus/heldout.txt.
  *
  *   npm run bench:cases                        (= node --import tsx bench/data/makeCases.ts)
- *   npm run bench:cases -- --only whole-line   (one case file: its name without .jsonl)
+ *   npm run bench:cases -- --only eval-whole-line   (one case file: its name without .jsonl)
  *
  * Everything is drawn with a fixed seed, so the same corpus gives the same files. Each case keeps
  * only a window of its file (from a top-level line at least PREFIX_MIN characters before the
@@ -19,15 +19,25 @@
  *                         the whole file (files of at most WHOLE_FILE_MAX characters)
  *   blocksize.jsonl       cases per context scope (expression, line, statement, block)
  *   speed-prompts.jsonl   prompts with a long removed middle, for 64-token completions
+ *   fim-speed.jsonl       (--only fim-speed) for FIM decoding speed with drafts from the file,
+ *                         the open files and the workspace: whole-line cases as above, and
+ *                         emptied bodies after Enter (a function, method, class, if or loop
+ *                         header kept, its 2-12 body lines removed but for the first line's
+ *                         indentation); Python / JavaScript / TypeScript / Go, whole files of at
+ *                         most WHOLE_FILE_MAX characters, from packages with at least
+ *                         WORKSPACE_OTHERS_MIN other files of the case's language
+ *   fim-workspaces.jsonl  written with fim-speed.jsonl: per package of its cases, the package's
+ *                         files of those languages (case files included; see bench/lib/workspaces.ts)
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { Scope } from '../../src/context';
 import { analyze } from '../../src/context';
 import { type CaseKind, DATA_DIR, type FimCase, newStore, TOP_LEVEL_START } from '../lib/cases';
 import { type CorpusFile, readValidation } from '../lib/corpus';
 import { args, log } from '../lib/report';
 import { Rng } from '../lib/rng';
+import type { Workspace, WorkspaceFile } from '../lib/workspaces';
 
 const SEED = 20261126;
 /** Characters kept before the cursor, at least (about 400 tokens: the model keeps ~330 of the prefix). */
@@ -177,11 +187,10 @@ function linesCase(f: CorpusFile, lines: Line[], rng: Rng): Draft | undefined {
 /**
  * An emptied block body: a header line ending in `:` (Python) or `{` (brace languages) whose
  * next line is indented deeper; the body runs to the dedent (Python) or to the `}` at the
- * header's indentation. The cursor sits at the body's indentation on its first line.
+ * header's indentation, 12 lines at most. Returns the body's first and last line (the last with
+ * content), or undefined when line h heads no such body.
  */
-function blockCase(f: CorpusFile, lines: Line[], rng: Rng): Draft | undefined {
-  const h = randomLine(lines, rng);
-  if (h === undefined) return undefined;
+function blockBody(f: CorpusFile, lines: Line[], h: number): { first: number; last: number } | undefined {
   const header = lines[h]!;
   const code = f.text.slice(header.start, header.contentEnd);
   const python = f.lang === 'python';
@@ -194,15 +203,24 @@ function blockCase(f: CorpusFile, lines: Line[], rng: Rng): Draft | undefined {
     if (blank(l)) continue;
     if (l.indent <= header.indent) {
       const closes = python || (l.indent === header.indent && f.text[l.start + l.indent] === '}');
-      if (!closes) return undefined;
-      const cursor = first.start + first.indent;
-      const target = f.text.slice(cursor, lines[last]!.contentEnd);
-      if (target.length > 300) return undefined;
-      return draft(f, 'block', cursor, lines[last]!.end, target);
+      return closes ? { first: h + 1, last } : undefined;
     }
     last = j;
   }
   return undefined;
+}
+
+/** A random line's block body emptied (blockBody); the cursor sits at the body's indentation on its first line. */
+function blockCase(f: CorpusFile, lines: Line[], rng: Rng): Draft | undefined {
+  const h = randomLine(lines, rng);
+  const body = h === undefined ? undefined : blockBody(f, lines, h);
+  if (body === undefined) return undefined;
+  const first = lines[body.first]!;
+  const last = lines[body.last]!;
+  const cursor = first.start + first.indent;
+  const target = f.text.slice(cursor, last.contentEnd);
+  if (target.length > 300) return undefined;
+  return draft(f, 'block', cursor, last.end, target);
 }
 
 /** A long middle (at least 500 characters of whole lines) removed: completions run to 64 tokens. */
@@ -217,6 +235,11 @@ function longCase(f: CorpusFile, lines: Line[], rng: Rng): Draft | undefined {
   return draft(f, 'long', cursor, lines[j]!.end, f.text.slice(cursor, lines[j]!.contentEnd));
 }
 
+/** A case whose document is the whole file with [cursor, end) removed. */
+function wholeFile(f: CorpusFile, kind: CaseKind, cursor: number, end: number, target: string): Draft {
+  return { kind, lang: f.lang, pkg: f.pkg, path: f.path, text: f.text.slice(0, cursor) + f.text.slice(end), offset: cursor, target };
+}
+
 /**
  * After Enter: a line's code removed, its indentation and line break kept, the cursor after the
  * indentation; the document is the whole file. Lines that are only a closer (`}`, `});`) are
@@ -229,10 +252,61 @@ function wholeLineCase(f: CorpusFile, lines: Line[], rng: Rng): Draft | undefine
   const cursor = l.start + l.indent;
   const target = f.text.slice(cursor, l.contentEnd);
   if (target.length < 2 || /^[)\]}>;,\s]*$/.test(target)) return undefined;
-  return { kind: 'whole-line', lang: f.lang, pkg: f.pkg, path: f.path, text: f.text.slice(0, cursor) + f.text.slice(l.end), offset: cursor, target };
+  return wholeFile(f, 'whole-line', cursor, l.end, target);
+}
+
+/** Headers of a JavaScript / TypeScript function, method, class, if/else, loop or try/catch body (the trimmed line, ending in `{`). */
+const JS_BODY_HEADER = new RegExp(
+  [
+    /=>\s*\{$/,
+    /\bfunction\b/,
+    /^(\}\s*)?(if|else|for|while|do|try|catch|finally)\b/,
+    /^(export\s+)?(default\s+)?(abstract\s+)?class\b/,
+    /^(?!switch\b)((public|private|protected|static|async|get|set|override)\s+)*\*?#?[A-Za-z_$][\w$]*\s*(<[^>]*>)?\(.*\)\s*(:[^=]*)?\{$/,
+  ]
+    .map((r) => r.source)
+    .join('|'),
+);
+
+/** Per language, the block headers fim-speed's block cases empty: no object literals, struct types or switches. */
+const BODY_HEADER: Record<string, RegExp> = {
+  python: /^(async\s+)?(def|class|if|elif|else|for|while|with|try|except|finally)\b/,
+  javascript: JS_BODY_HEADER,
+  typescript: JS_BODY_HEADER,
+  go: /^(\}\s*)?(if|else|for)\b|\bfunc\b/,
+};
+/** fim-speed block targets, at most (characters): 2-12 lines of ordinary code. */
+const BODY_TARGET_MAX = 800;
+
+/**
+ * After Enter on a header (BODY_HEADER, its parentheses balanced: not the `{` of a parameter's
+ * type on a header split over lines): its body of 2-12 lines emptied but for the first line's
+ * indentation, the cursor after it, the rest of the file kept; the document is the whole file.
+ */
+function bodyCase(f: CorpusFile, lines: Line[], rng: Rng): Draft | undefined {
+  const h = randomLine(lines, rng);
+  if (h === undefined) return undefined;
+  const header = lines[h]!;
+  const body = blockBody(f, lines, h);
+  if (body === undefined || body.last === body.first) return undefined;
+  const code = f.text.slice(header.start + header.indent, header.contentEnd);
+  const count = (re: RegExp): number => code.match(re)?.length ?? 0;
+  if (!BODY_HEADER[f.lang]!.test(code) || count(/\(/g) !== count(/\)/g)) return undefined;
+  const first = lines[body.first]!;
+  const last = lines[body.last]!;
+  const cursor = first.start + first.indent;
+  const target = f.text.slice(cursor, last.contentEnd);
+  if (target.length > BODY_TARGET_MAX) return undefined;
+  return wholeFile(f, 'block', cursor, last.end, target);
 }
 
 type Generator = (f: CorpusFile, lines: Line[], rng: Rng) => Draft | undefined;
+
+/** Minified or generated by the look of it: long lines on average, or one over 1,000 characters. */
+function minified(text: string): boolean {
+  const lines = text.split('\n');
+  return text.length / lines.length > 100 || lines.some((l) => l.length > 1000);
+}
 
 /**
  * Files of one language, usable for completion: not tiny, not minified. Packages are drawn with
@@ -251,9 +325,7 @@ class FilePool {
     this.perFile = perFile;
     this.byPkg = new Map();
     for (const f of files) {
-      if (f.lang !== lang || f.text.length < 1500 || f.text.length > maxChars) continue;
-      const lines = f.text.split('\n');
-      if (f.text.length / lines.length > 100 || lines.some((l) => l.length > 1000)) continue;
+      if (f.lang !== lang || f.text.length < 1500 || f.text.length > maxChars || minified(f.text)) continue;
       this.byPkg.set(f.pkg, [...(this.byPkg.get(f.pkg) ?? []), f]);
     }
     this.pkgs = [...this.byPkg.keys()].sort();
@@ -320,7 +392,71 @@ function ids(prefix: string, drafts: (Draft & { scope: Scope })[]): FimCase[] {
   return drafts.map((d, i) => ({ id: `${prefix}-${String(i).padStart(3, '0')}`, ...d }));
 }
 
-const CASE_FILES = ['eval-whole-line', 'eval-line', 'eval-multiline', 'blocksize', 'speed-prompts'];
+/** fim-speed: the languages, with whole-line and block cases per language. */
+const FIM_SPEED = [
+  ['python', 24, 12],
+  ['javascript', 24, 12],
+  ['typescript', 10, 6],
+  ['go', 22, 10],
+] as const;
+/** fim-speed cases per file, at most, whole-line and block together. */
+const FIM_PER_FILE = 3;
+/** A fim-speed case's package has at least this many other workspace files of the case's language. */
+const WORKSPACE_OTHERS_MIN = 4;
+/** Bytes of a workspace file, at most; of a package's workspace; of fim-workspaces.jsonl. */
+const WORKSPACE_FILE_MAX = 64 * 1024;
+const WORKSPACE_MAX = 400 * 1024;
+const WORKSPACES_FILE_MAX = 4 * 1024 * 1024;
+
+/** A file a fim-speed workspace holds: one of the case languages, not too large, not minified. */
+function inWorkspace(f: CorpusFile): boolean {
+  return FIM_SPEED.some(([lang]) => lang === f.lang) && Buffer.byteLength(f.text) <= WORKSPACE_FILE_MAX && !minified(f.text);
+}
+
+/** The files of packages with more than WORKSPACE_OTHERS_MIN workspace files of the language. */
+function withWorkspace(files: CorpusFile[], lang: string): CorpusFile[] {
+  const count = new Map<string, number>();
+  for (const f of files) if (f.lang === lang && inWorkspace(f)) count.set(f.pkg, (count.get(f.pkg) ?? 0) + 1);
+  return files.filter((f) => (count.get(f.pkg) ?? 0) > WORKSPACE_OTHERS_MIN);
+}
+
+const byPath = (a: { path: string }, b: { path: string }): number => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/**
+ * A package's workspace: its case files, then the other files in the cases' directories, then
+ * the rest, each group by path, as long as the package stays within WORKSPACE_MAX bytes.
+ */
+function workspace(pkg: string, files: CorpusFile[], cases: FimCase[]): Workspace {
+  const casePaths = new Set(cases.filter((c) => c.pkg === pkg).map((c) => c.path));
+  const dirs = new Set([...casePaths].map((p) => posix.dirname(p)));
+  const rank = (f: CorpusFile): number => (casePaths.has(f.path) ? 0 : dirs.has(posix.dirname(f.path)) ? 1 : 2);
+  const chosen: WorkspaceFile[] = [];
+  let bytes = 0;
+  for (const f of files.filter((file) => file.pkg === pkg && inWorkspace(file)).sort((a, b) => rank(a) - rank(b) || byPath(a, b))) {
+    const size = Buffer.byteLength(f.text);
+    if (bytes + size > WORKSPACE_MAX) continue;
+    chosen.push({ path: f.path, lang: f.lang, text: f.text });
+    bytes += size;
+  }
+  return { pkg, files: chosen.sort(byPath) };
+}
+
+/** The workspaces of the cases' packages; fails if one lacks a case file or WORKSPACE_OTHERS_MIN others of its language. */
+function writeWorkspaces(name: string, files: CorpusFile[], cases: FimCase[]): void {
+  const workspaces = [...new Set(cases.map((c) => c.pkg))].sort().map((pkg) => workspace(pkg, files, cases));
+  for (const c of cases) {
+    const ws = workspaces.find((w) => w.pkg === c.pkg)!.files;
+    const others = ws.filter((f) => f.lang === c.lang && f.path !== c.path).length;
+    if (!ws.some((f) => f.path === c.path) || others < WORKSPACE_OTHERS_MIN) throw new Error(`${c.id}: its workspace has ${others} other ${c.lang} files`);
+  }
+  const text = workspaces.map((w) => JSON.stringify(w)).join('\n') + '\n';
+  if (Buffer.byteLength(text) > WORKSPACES_FILE_MAX) throw new Error(`${name} would be ${Buffer.byteLength(text)} bytes, over ${WORKSPACES_FILE_MAX}: draw fewer cases`);
+  writeFileSync(join(DATA_DIR, name), text);
+  const summary = workspaces.map((w) => `${w.pkg} ${w.files.length} files ${(w.files.reduce((s, f) => s + Buffer.byteLength(f.text), 0) / 1024).toFixed(0)} KiB`);
+  log(`${name}: ${workspaces.length} packages, ${(Buffer.byteLength(text) / 1024).toFixed(0)} KiB; ${summary.join(', ')}`);
+}
+
+const CASE_FILES = ['eval-whole-line', 'eval-line', 'eval-multiline', 'blocksize', 'speed-prompts', 'fim-speed'];
 const only = args().get('only');
 
 (async () => {
@@ -387,6 +523,21 @@ const only = args().get('only');
       speed.push(...ids(`speed-${lang}`, await drawCases(pool(lang), srng, longCase, n)));
     }
     write('speed-prompts.jsonl', speed);
+  }
+
+  // FIM decoding speed with a workspace: after Enter, whole lines and emptied bodies, from
+  // packages with other files of the language; then those packages' files. Blocks are drawn
+  // first (the rarer kind) from the same pool, so the per-file cap counts both.
+  if (wanted('fim-speed')) {
+    const fim: FimCase[] = [];
+    for (const [i, [lang, nWhole, nBlock]] of FIM_SPEED.entries()) {
+      const fimPool = new FilePool(withWorkspace(files, lang), lang, WHOLE_FILE_MAX, FIM_PER_FILE);
+      const rng = new Rng(SEED * 17 + i);
+      const blocks = await drawCases(fimPool, rng, bodyCase, nBlock, (_, s) => s === 'block');
+      fim.push(...ids(`fim-whole-${lang}`, await drawCases(fimPool, rng, wholeLineCase, nWhole)), ...ids(`fim-block-${lang}`, blocks));
+    }
+    write('fim-speed.jsonl', fim);
+    writeWorkspaces('fim-workspaces.jsonl', files, fim);
   }
   store.dispose();
 })().catch((error: unknown) => {

@@ -16,7 +16,7 @@ export type CaseKind =
   | 'expression'
   /** Cursor at the indentation of a line; that line and the next 1-3 were removed. */
   | 'lines'
-  /** Cursor on the first line of an emptied block body (after `:` or `{`); the body was removed. */
+  /** Cursor on the first line of an emptied block body (after `:` or `{`); the body was removed but for its first line's indentation. */
   | 'block'
   /** Speed prompts: a long middle (several lines) removed, so a completion runs to 64 tokens. */
   | 'long'
@@ -28,9 +28,10 @@ export interface FimCase {
   kind: CaseKind;
   /** VS Code languageId (the corpus uses the same names). */
   lang: string;
+  /** The corpus package; for fim-speed cases also the key of its workspace (bench/lib/workspaces.ts). */
   pkg: string;
   path: string;
-  /** The document: the file from a top-level line before the cursor to a line end after it (whole-line cases: the whole file). */
+  /** The document: the file from a top-level line before the cursor to a line end after it (whole-line and fim-speed cases: the whole file). */
   text: string;
   offset: number;
   /** The removed text: what a perfect completion inserts. */

@@ -7,6 +7,7 @@ import type { DraftSource, Generation } from './generation';
 import type { FirstLineRule } from './firstLine';
 import type { TokenHealing } from './healing';
 import type { KvCache } from './kvcache';
+import type { DraftReference } from './lookup';
 import type { CallLayout } from './mask';
 import type { SamplingParams } from './sampling';
 import type { UStream } from './ustream';
@@ -32,6 +33,10 @@ export interface DecodeState {
   generation: Generation;
   /** The prompt's last token or word, re-typed first (see healing.ts). */
   healing?: TokenHealing;
+  /** Token indexes lookup drafts also come from (lookup.ts). */
+  references?: readonly DraftReference[];
+  /** The sequence's index range [start, end) of the FIM suffix, so lookup can say a draft came from it. */
+  suffixSpan?: readonly [number, number];
   /** The completion's first line must hold code (see firstLine.ts). */
   firstLine?: FirstLineRule;
   signal?: AbortSignal;

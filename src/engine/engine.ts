@@ -14,7 +14,8 @@ import { KvCache } from './kvcache';
 import { hasAdapters, kvHeads, type Manifest } from './manifest';
 import { loadModel, type LoadOptions } from './model';
 import { layoutCall } from './mask';
-import { fimLayout, hasFim, promptTokens, type Prompt } from './prompt';
+import type { DraftReference } from './lookup';
+import { fimLayout, hasFim, promptTokens, suffixSpan, type Prompt } from './prompt';
 import { decodePtp } from './ptp';
 import type { CallTiming } from './runner';
 import { validateSamplingParams } from './sampling';
@@ -54,6 +55,11 @@ export interface DecodeOptions {
   firstLineBan?: readonly number[];
   /** PTP also drafts from the context (lookup.ts); output is the same either way. Default true. */
   lookup?: boolean;
+  /**
+   * With `lookup`: token indexes of other text to draft from too (the document beyond the
+   * prompt's window, the open files, the workspace); output is the same either way.
+   */
+  references?: readonly DraftReference[];
   /**
    * PTP drops the speculation's tail where the chance that all of it is accepted falls below
    * this (ptp.ts truncate(); default 0.2): a tuning knob for benchmarks.
@@ -351,6 +357,8 @@ export class Engine {
       u: new UStream(opts.seed),
       generation,
       healing,
+      references: opts.references,
+      suffixSpan: suffixSpan(ids, this.tokenizer.special),
       firstLine: opts.firstLine === true ? this.firstLineRule(healing, opts.firstLineBan ?? []) : undefined,
       signal: opts.signal,
       hooks,

@@ -3,12 +3,13 @@
  * text, the per-call trace and every stop rule. Both decoders feed it the tokens each call
  * commits, in order, so for the same token stream they stop at the same place.
  */
+import type { LookupSource } from './lookup';
 import type { IncrementalDetokenizer } from './tokenizer';
 
 export type StopReason = 'eot' | 'maxTokens' | 'stop' | 'cancelled' | 'context';
 
-/** Where the speculation a call verified came from: PTP's drafter, the context (lookup.ts), or none. */
-export type DraftSource = 'ptp' | 'context' | 'none';
+/** Where the speculation a call verified came from: PTP's drafter, a lookup source (lookup.ts), or none. */
+export type DraftSource = 'ptp' | LookupSource | 'none';
 
 export interface CallTrace {
   index: number;

@@ -12,6 +12,7 @@ export { ModelLoadError } from './modelLoadError';
 export { uniform } from './ustream';
 export { dist, pick, type SamplingParams } from './sampling';
 export { proposals, branchProbabilities, rewardCurve } from './proposals';
-export { contextDraft, expectedAccepted, LOOKUP_BLOCK, type ContextDraft } from './lookup';
+export { contextDraft, expectedAccepted, lookupDrafts, CONFIDENCE_BY_MATCH, LOOKUP_BLOCK, type ContextDraft, type DraftReference, type LookupDraft, type LookupSource, type ReferenceSource } from './lookup';
+export { TokenIndex, type IndexMatch, type MatchFilter, type TokenIndexOptions } from './tokenIndex';
 export { MIN_SURVIVAL } from './ptp';
 export { checkParity, type ParityResult } from './parityCheck';

@@ -1,9 +1,13 @@
 /**
- * Context lookup drafts ("prompt lookup"): code repeats itself, and so does a small model's
- * output, so the tokens that followed the last occurrence of the sequence's current ending are
- * a cheap speculation. PTP verifies any speculation exactly (the teacher rows pick each token
- * with its own u), so a lookup draft changes how many tokens a call commits, never which.
+ * Lookup drafts ("prompt lookup"): code repeats itself, and so does a small model's output, so
+ * the tokens that followed an earlier occurrence of the sequence's current ending are a cheap
+ * speculation. They come from the sequence itself (the prompt, whose FIM suffix often holds the
+ * text that comes next, and the output so far) and from references: token indexes of the
+ * current document beyond the prompt's window, the other open files and the workspace
+ * (tokenIndex.ts). PTP verifies any speculation exactly (the teacher rows pick each token with
+ * its own u), so a lookup draft changes how many tokens a call commits, never which.
  */
+import type { TokenIndex } from './tokenIndex';
 
 /**
  * Most tokens a lookup draft speculates per call, whatever the block size M (which bounds the
@@ -11,17 +15,42 @@
  */
 export const LOOKUP_BLOCK = 16;
 
-/** Longest suffix match considered; longer matches say no more about what follows. */
+/** Longest suffix match considered within the sequence; longer matches say no more about what follows. */
 const MAX_MATCH = 8;
 
 /**
- * P(a lookup token is accepted | the ones before it were), by how many tokens of the context
- * behind it match (index = min(match, 6)). Measured on AR outputs (T 0.2) of the eval's
- * fill-in-the-middle cases (`npm run bench:lookup`, bench/results/lookup.md): a single matched token is right 41% of
- * the time, six or more 90%. The j-th token of a draft has the first match length plus j
- * behind it once the tokens before it were accepted, and the same table fits it.
+ * Where a lookup draft came from: the sequence's FIM suffix, the rest of the sequence (prefix
+ * and output), or a reference: the document being completed (outside the prompt's window), the
+ * other open documents, the workspace.
  */
-const CONFIDENCE_BY_MATCH = [0, 0.41, 0.6, 0.68, 0.77, 0.87, 0.9];
+export type LookupSource = 'suffix' | 'context' | ReferenceSource;
+export type ReferenceSource = 'document' | 'open' | 'workspace';
+
+/** A token index to draft from, and which of its documents count. */
+export interface DraftReference {
+  source: ReferenceSource;
+  index: TokenIndex;
+  /** Only this document of the index (the one being completed, for source 'document'). */
+  only?: string;
+  /** Not this document (the one being completed, for 'open' and 'workspace'). */
+  exclude?: string;
+}
+
+/**
+ * P(a lookup token is accepted | the ones before it were), by source and by how many tokens of
+ * the context behind it match (index = min(match, table length - 1)). Measured on AR outputs
+ * (T 0.2) of the eval's fill-in-the-middle cases (`npm run bench:lookup`, bench/results/lookup.md):
+ * within the sequence a single matched token is right 41% of the time, six or more 90%. The j-th
+ * token of a draft has the first match length plus j behind it once the tokens before it were
+ * accepted, and the same table fits it.
+ */
+export const CONFIDENCE_BY_MATCH: Record<LookupSource, readonly number[]> = {
+  context: [0, 0.41, 0.6, 0.68, 0.77, 0.87, 0.9],
+  suffix: [0, 0.41, 0.6, 0.68, 0.77, 0.87, 0.9],
+  document: [0, 0, 0, 0.6, 0.68, 0.77, 0.87, 0.9],
+  open: [0, 0, 0, 0.6, 0.68, 0.77, 0.87, 0.9],
+  workspace: [0, 0, 0, 0.6, 0.68, 0.77, 0.87, 0.9],
+};
 
 export interface ContextDraft {
   /** The tokens that followed the matched ending, at most `maxTokens`. */
@@ -30,15 +59,17 @@ export interface ContextDraft {
   conf: number[];
   /** Tokens of the sequence's ending that matched (0 = no draft). */
   matched: number;
+  /** Index in the sequence of the matched occurrence's last token (-1 = no draft). */
+  at: number;
 }
 
-const NONE: ContextDraft = { tokens: [], conf: [], matched: 0 };
+const NONE: ContextDraft = { tokens: [], conf: [], matched: 0, at: -1 };
 
 /**
  * The continuation of the earlier position whose preceding tokens match the end of `sequence`
  * longest (up to MAX_MATCH; the most recent on ties). Cost: O(sequence length * MAX_MATCH).
  */
-export function contextDraft(sequence: readonly number[], maxTokens: number): ContextDraft {
+export function contextDraft(sequence: readonly number[], maxTokens: number, table: readonly number[] = CONFIDENCE_BY_MATCH.context): ContextDraft {
   const N = sequence.length;
   if (N < 2 || maxTokens <= 0) return NONE;
   const last = sequence[N - 1]!;
@@ -59,8 +90,41 @@ export function contextDraft(sequence: readonly number[], maxTokens: number): Co
   const period = N - 1 - bestEnd;
   const tokens: number[] = [];
   for (let j = 0; j < maxTokens; j++) tokens.push(bestEnd + 1 + j < N ? sequence[bestEnd + 1 + j]! : tokens[j - period]!);
-  const top = CONFIDENCE_BY_MATCH.length - 1;
-  return { tokens, conf: tokens.map((_, j) => CONFIDENCE_BY_MATCH[Math.min(bestLen + j, top)]!), matched: bestLen };
+  return { tokens, conf: confidences(table, bestLen, tokens.length), matched: bestLen, at: bestEnd };
+}
+
+/** A lookup draft and where it came from. */
+export interface LookupDraft {
+  tokens: number[];
+  conf: number[];
+  source: LookupSource;
+  matched: number;
+}
+
+/**
+ * Every lookup draft for the end of `sequence`: the sequence's own (tagged 'suffix' when the
+ * match lies in `suffix`, the sequence's index range of the FIM suffix) and one per reference.
+ * Empty drafts are left out.
+ */
+export function lookupDrafts(sequence: readonly number[], maxTokens: number, suffix?: readonly [number, number], references: readonly DraftReference[] = []): LookupDraft[] {
+  const drafts: LookupDraft[] = [];
+  const own = contextDraft(sequence, maxTokens);
+  if (own.matched > 0) {
+    const source = suffix !== undefined && own.at >= suffix[0] && own.at < suffix[1] ? 'suffix' : 'context';
+    const conf = source === 'context' ? own.conf : confidences(CONFIDENCE_BY_MATCH[source], own.matched, own.tokens.length);
+    drafts.push({ tokens: own.tokens, conf, source, matched: own.matched });
+  }
+  for (const ref of references) {
+    const found = ref.index.match(sequence, maxTokens, { only: ref.only, exclude: ref.exclude });
+    if (found === undefined || found.tokens.length === 0) continue;
+    drafts.push({ tokens: found.tokens, conf: confidences(CONFIDENCE_BY_MATCH[ref.source], found.matched, found.tokens.length), source: ref.source, matched: found.matched });
+  }
+  return drafts;
+}
+
+function confidences(table: readonly number[], matched: number, count: number): number[] {
+  const top = table.length - 1;
+  return Array.from({ length: count }, (_, j) => table[Math.min(matched + j, top)]!);
 }
 
 /** Expected leading tokens accepted: sum over j of the product of the first j confidences. */

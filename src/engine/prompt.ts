@@ -78,3 +78,13 @@ function keptPrefix(length: number, room: number): number {
   const drop = Math.min(length, Math.ceil((length - room) / TRUNCATION_STEP) * TRUNCATION_STEP);
   return length - drop;
 }
+
+/** The index range [start, end) of a FIM prompt's suffix tokens in `ids`; undefined without a suffix. */
+export function suffixSpan(ids: readonly number[], special: SpecialTokens): [number, number] | undefined {
+  const { fim_prefix, fim_middle, fim_suffix } = special;
+  const start = fim_suffix === undefined ? -1 : ids.indexOf(fim_suffix) + 1;
+  if (start <= 0) return undefined;
+  let end = start;
+  while (end < ids.length && ids[end] !== fim_prefix && ids[end] !== fim_middle) end++;
+  return [start, end];
+}

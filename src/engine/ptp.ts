@@ -9,13 +9,14 @@
  * row, which predicted T[m]) become the next call's speculations. The first call has n = 0 and
  * a single group.
  *
- * With `lookup`, the context offers a second draft (lookup.ts: what followed the last earlier
- * occurrence of the sequence's ending). After each call (and before the first) the speculation
- * is whichever of the two is expected to keep more tokens; verification is the same, so the
- * output is too. A context draft may be longer than M (up to LOOKUP_BLOCK - 1 tokens).
+ * With `lookup`, the sequence and the references offer more drafts (lookup.ts: what followed
+ * an earlier occurrence of the sequence's ending there). After each call (and before the first)
+ * the speculation is whichever draft is expected to keep the most tokens; verification is the
+ * same, so the output is too. A lookup draft may be longer than M (up to LOOKUP_BLOCK - 1 tokens).
  */
 import { commit, outputMask, runLayout, type DecodeState } from './decoder';
-import { contextDraft, expectedAccepted, LOOKUP_BLOCK } from './lookup';
+import type { DraftSource } from './generation';
+import { expectedAccepted, LOOKUP_BLOCK, lookupDrafts } from './lookup';
 import { layoutCall } from './mask';
 import { branchProbabilities, proposals, rewardCurve } from './proposals';
 import { draftOf, sampleRow } from './sampling';
@@ -50,7 +51,8 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
   const H = rewardCurve(settings.histogram, M);
   // The speculation to verify next, its confidences, and whether it came from the context.
   const minSurvival = settings.minSurvival ?? MIN_SURVIVAL;
-  let spec: Draft = settings.lookup ? truncate(lookupDraft(state, M, generation.count), minSurvival) : NO_DRAFT;
+  let spec: Draft = (settings.lookup && lookupDraft(state, M, generation.count)) || NO_DRAFT;
+  spec = truncate(spec, minSurvival);
 
   while (!generation.done) {
     if (state.signal?.aborted) {
@@ -64,7 +66,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
     const tokens = spec.tokens.slice(0, n);
     // A context draft will most likely be followed by more of the same context: PTP groups
     // there cost rows and rarely beat the next lookup, so they draft only where lookup did not.
-    const groups = spec.fromContext || settings.drafter === false
+    const groups = spec.source !== 'ptp' || settings.drafter === false
       ? []
       : proposals(branchProbabilities(spec.conf.slice(0, n)), H, settings.budget, M).map((size, d) => {
           const capped = Math.min(size, generation.remaining - d);
@@ -100,7 +102,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
 
     // Next speculation: group m's drafts after its first row.
     const size = layout.groupStart.length > 0 ? groups[m]! : 0;
-    const drafted: Draft = { tokens: [], conf: [], fromContext: false };
+    const drafted: Draft = { tokens: [], conf: [], source: 'ptp' };
     const nextIndex = k + m + 1;
     for (let j = 1; j < size; j++) {
       const draft = draftOf(result.logits, (layout.inputIds.length + layout.groupStart[m]! + j) * V, V);
@@ -108,11 +110,11 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
       drafted.conf.push(draft.prob);
     }
 
-    commit(state, result, context.length + m, committed, { acceptedDrafts: m, draft: n === 0 ? 'none' : spec.fromContext ? 'context' : 'ptp', rows: layout.rows });
+    commit(state, result, context.length + m, committed, { acceptedDrafts: m, draft: n === 0 ? 'none' : spec.source, rows: layout.rows });
     spec = drafted;
     if (settings.lookup && !generation.done) {
       const looked = lookupDraft(state, M, nextIndex);
-      if (expectedAccepted(looked.conf) > expectedAccepted(drafted.conf)) spec = looked;
+      if (looked !== undefined && expectedAccepted(looked.conf) > expectedAccepted(drafted.conf)) spec = looked;
     }
     spec = truncate(spec, minSurvival);
   }
@@ -121,17 +123,27 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
 interface Draft {
   tokens: number[];
   conf: number[];
-  fromContext: boolean;
+  source: Exclude<DraftSource, 'none'>;
 }
 
-const NO_DRAFT: Draft = { tokens: [], conf: [], fromContext: false };
+const NO_DRAFT: Draft = { tokens: [], conf: [], source: 'ptp' };
 
-/** The context's continuation of the sequence so far (lookup.ts), for output index `firstIndex` on. */
-function lookupDraft(state: DecodeState, M: number, firstIndex: number): Draft {
-  const looked = contextDraft(state.sequence, Math.max(M, LOOKUP_BLOCK) - 1);
-  const draftToken = state.hooks?.draftToken;
-  const tokens = draftToken ? looked.tokens.map((t, j) => draftToken(firstIndex + j, t)) : looked.tokens;
-  return { tokens, conf: looked.conf, fromContext: tokens.length > 0 };
+/**
+ * The lookup draft (lookup.ts) expected to keep the most tokens, for output index `firstIndex`
+ * on; undefined when no source has one.
+ */
+function lookupDraft(state: DecodeState, M: number, firstIndex: number): Draft | undefined {
+  let best: Draft | undefined;
+  let bestValue = 0;
+  for (const looked of lookupDrafts(state.sequence, Math.max(M, LOOKUP_BLOCK) - 1, state.suffixSpan, state.references)) {
+    const value = expectedAccepted(looked.conf);
+    if (value <= bestValue) continue;
+    const draftToken = state.hooks?.draftToken;
+    const tokens = draftToken ? looked.tokens.map((t, j) => draftToken(firstIndex + j, t)) : looked.tokens;
+    best = { tokens, conf: looked.conf, source: looked.source };
+    bestValue = value;
+  }
+  return best;
 }
 
 /**
@@ -145,5 +157,6 @@ function truncate(draft: Draft, minSurvival: number): Draft {
   let p = 1;
   let keep = 0;
   while (keep < draft.conf.length && (p *= draft.conf[keep]!) >= minSurvival) keep++;
-  return keep === draft.tokens.length ? draft : { tokens: draft.tokens.slice(0, keep), conf: draft.conf.slice(0, keep), fromContext: draft.fromContext && keep > 0 };
+  if (keep === draft.tokens.length) return draft;
+  return keep === 0 ? NO_DRAFT : { tokens: draft.tokens.slice(0, keep), conf: draft.conf.slice(0, keep), source: draft.source };
 }

@@ -212,8 +212,12 @@ export interface TraceCall {
   /** Token texts committed by this call, in order. */
   tokens: string[];
   acceptedDrafts: number;
-  /** Where the verified speculation came from: PTP's drafter, the context (lookup), or none. */
-  draft: 'ptp' | 'context' | 'none';
+  /**
+   * Where the verified speculation came from: PTP's drafter; a lookup in the prompt's FIM suffix,
+   * in the rest of the prompt and output, in the document beyond the prompt, in the other open
+   * files, in the workspace; or none.
+   */
+  draft: 'ptp' | 'suffix' | 'context' | 'document' | 'open' | 'workspace' | 'none';
   rows: number;
   ms: number;
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, suite, test, type TestContext } from 'node:test';
 import { basename } from 'node:path';
-import { Engine, type DecodeOptions, type DecodeResult, type DecoderHooks, type Prompt } from '../../src/engine/index';
+import { Engine, TokenIndex, type DecodeOptions, type DecodeResult, type DecoderHooks, type Prompt } from '../../src/engine/index';
 import type { Forward } from '../../src/engine/forward';
 import { KvCache } from '../../src/engine/kvcache';
 import { layoutCall } from '../../src/engine/mask';
@@ -235,6 +235,29 @@ for (const subject of SUBJECTS) {
         if (first >= 0) assert.ok(!/[\r\n]/.test(ar.text.slice(0, first)), `a line break before the code: ${JSON.stringify(ar.text)}`);
         if (ar.stopReason === 'eot') assert.match(ar.text, /[^ \t\r\n][^]*\n/, `end-of-text inside the first line: ${JSON.stringify(ar.text)}`);
       }
+    });
+
+    test(`PTP commits exactly the AR tokens in all ${CASES.length} cases drafting from reference indexes (other documents)`, async () => {
+      // Each case's AR sequence, every 7th token altered, as an 'open' document; unrelated text
+      // as the 'workspace': reference drafts are mostly right, sometimes wrong, sometimes none.
+      const open = new TokenIndex();
+      const workspace = new TokenIndex();
+      workspace.set('unrelated', engine.encode('export function unrelated(a, b) {\n  return a + b;\n}\n'.repeat(4)));
+      for (const c of CASES) {
+        const ar = await engine.complete(c.prompt, options(c, 'ar', subject.maxTokens));
+        const seq = [...engine.promptIds(c.prompt, { maxTokens: subject.maxTokens }), ...ar.tokens];
+        open.set(describe(c), seq.map((t, i) => (i % 7 === 6 ? (t + 1) % engine.manifest.architecture.vocab_size : t)));
+      }
+      const references = [
+        { source: 'open' as const, index: open },
+        { source: 'workspace' as const, index: workspace },
+      ];
+      const results: { ar: DecodeResult; ptp: DecodeResult }[] = [];
+      const r = await compare(engine, subject.maxTokens, () => undefined, { references }, undefined, results);
+      assert.deepEqual(r.mismatches, []);
+      const fromOpen = results.flatMap(({ ptp }) => ptp.trace.filter((t) => t.draft === 'open'));
+      assert.ok(fromOpen.length > CASES.length, `only ${fromOpen.length} calls verified an 'open' draft: the test would not exercise references`);
+      assert.ok(fromOpen.reduce((s, t) => s + t.acceptedDrafts, 0) > CASES.length, 'reference drafts were never accepted');
     });
 
     test('the comparison catches a planted off-by-one in the verify u index', async (t) => {

@@ -1,0 +1,244 @@
+/**
+ * `TokenIndex`: the token sequences of other documents (the open files, the workspace), searchable
+ * for the longest earlier occurrence of a sequence's ending, so that what followed it there can be
+ * verified as a draft (lookup.ts does the same within the sequence being decoded). Verification is
+ * exact, so an index changes how many tokens a call commits, never which.
+ *
+ * Layout: one append-only arena of tokens, documents one after another, each followed by a
+ * separator value no token has. A hash chain over every GRAM-token window (as in LZ77
+ * compressors) links each position to the previous one whose window hashes alike:
+ *
+ *   arena:  | doc a ... | SEP | doc b ... | SEP | ...
+ *   head[hash(window ending at p)] = the latest such p;  next[p] = the one before it
+ *
+ * Replacing or deleting a document overwrites its tokens with SEP in place: no window there can
+ * match again, and its chain links only cost a skip. When the dead share outgrows the live one,
+ * the next `set` that needs room compacts the arena (one pass, proportional to the live tokens).
+ * Memory: 6 bytes per arena token (2 for a token while the vocabulary fits 16 bits, 4 otherwise,
+ * plus 4 for the chain) and a fixed head table.
+ */
+
+/** Tokens in the window a chain is keyed on: a shorter match says too little about what follows. */
+export const GRAM = 3;
+/** Longest match considered; past it a longer one says no more. */
+export const MAX_REFERENCE_MATCH = 12;
+/** Candidates examined per query, latest first (a common window has a long chain). */
+const MAX_CHAIN = 48;
+/** Chain positions outside the filter's documents passed over per query, at most. */
+const MAX_SKIPPED = 4096;
+/** Default capacity: live tokens (about 25 MB of text, 8M * 6 bytes = 48 MB of arrays). */
+export const DEFAULT_MAX_TOKENS = 8_000_000;
+const SEP16 = 0xffff;
+const SEP32 = 0xffffffff;
+
+export interface TokenIndexOptions {
+  /** Most live tokens the index holds; `set` refuses a document that would exceed it. */
+  maxTokens?: number;
+}
+
+export interface MatchFilter {
+  /** Draft from this document only. */
+  only?: string;
+  /** Never from this document. */
+  exclude?: string;
+}
+
+export interface IndexMatch {
+  /** Tokens that followed the match, at most `maxTokens`, never past the end of its document. */
+  tokens: number[];
+  /** How many tokens of the query's ending matched (GRAM..MAX_REFERENCE_MATCH). */
+  matched: number;
+  /** The document it came from. */
+  id: string;
+}
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+export class TokenIndex {
+  readonly maxTokens: number;
+  private arena: Uint16Array | Uint32Array = new Uint16Array(1024);
+  private sep = SEP16;
+  private next = new Int32Array(1024);
+  private readonly head: Int32Array;
+  private readonly mask: number;
+  private used = 0;
+  private live = 0;
+  private readonly spans = new Map<string, Span>();
+
+  constructor(options: TokenIndexOptions = {}) {
+    this.maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
+    if (!Number.isInteger(this.maxTokens) || this.maxTokens < 1) throw new RangeError(`TokenIndex: maxTokens must be a positive integer, got ${options.maxTokens}`);
+    // About one head slot per 4 live tokens, between 2^12 and 2^21 (8 MB).
+    const bits = Math.min(21, Math.max(12, Math.ceil(Math.log2(this.maxTokens / 4))));
+    this.head = new Int32Array(1 << bits).fill(-1);
+    this.mask = (1 << bits) - 1;
+  }
+
+  get documents(): number {
+    return this.spans.size;
+  }
+
+  /** Live tokens (documents' tokens, not counting replaced or deleted ones not yet compacted). */
+  get tokens(): number {
+    return this.live;
+  }
+
+  /** Bytes held by the arrays. */
+  get bytes(): number {
+    return this.arena.byteLength + this.next.byteLength + this.head.byteLength;
+  }
+
+  has(id: string): boolean {
+    return this.spans.has(id);
+  }
+
+  /** Adds or replaces document `id`. Returns false, indexing nothing (an old version is deleted), if it would exceed maxTokens. */
+  set(id: string, tokens: ArrayLike<number>): boolean {
+    this.delete(id);
+    if (this.live + tokens.length > this.maxTokens) return false;
+    if (tokens.length === 0) {
+      this.spans.set(id, { start: this.used, end: this.used });
+      return true;
+    }
+    this.reserve(tokens.length + 1);
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (!Number.isInteger(t) || t < 0 || t >= SEP32) throw new RangeError(`TokenIndex.set(${id}): token ${t} at ${i} is not a token id`);
+      if (t >= SEP16 && this.sep === SEP16) this.widen();
+    }
+    const start = this.used;
+    this.arena.set(tokens, start);
+    this.arena[start + tokens.length] = this.sep;
+    this.used += tokens.length + 1;
+    this.live += tokens.length;
+    this.spans.set(id, { start, end: start + tokens.length });
+    this.link(start, start + tokens.length);
+    return true;
+  }
+
+  delete(id: string): boolean {
+    const span = this.spans.get(id);
+    if (span === undefined) return false;
+    this.arena.fill(this.sep, span.start, span.end);
+    this.live -= span.end - span.start;
+    this.spans.delete(id);
+    return true;
+  }
+
+  clear(): void {
+    this.spans.clear();
+    this.used = 0;
+    this.live = 0;
+    this.arena = new Uint16Array(1024);
+    this.sep = SEP16;
+    this.next = new Int32Array(1024);
+    this.head.fill(-1);
+  }
+
+  /**
+   * The position whose preceding tokens match the end of `sequence` longest (at least GRAM, at
+   * most MAX_REFERENCE_MATCH; the latest added on ties), and up to `maxTokens` tokens that
+   * followed it in its document. `filter.only` / `filter.exclude`: draft from that document
+   * alone / from every other one. Cost: at most MAX_CHAIN candidates of MAX_REFERENCE_MATCH
+   * comparisons each (positions outside `only` are skipped, up to MAX_SKIPPED of them).
+   */
+  match(sequence: readonly number[], maxTokens: number, filter: MatchFilter = {}): IndexMatch | undefined {
+    const N = sequence.length;
+    if (N < GRAM || maxTokens <= 0 || this.live === 0) return undefined;
+    const only = filter.only === undefined ? undefined : this.spans.get(filter.only);
+    if (filter.only !== undefined && (only === undefined || only.end - only.start <= GRAM)) return undefined;
+    const skip = filter.exclude === undefined ? undefined : this.spans.get(filter.exclude);
+    const a = this.arena;
+    let bestLen = 0;
+    let bestEnd = -1;
+    let seen = 0;
+    let skipped = 0;
+    for (let p = this.head[hash(sequence, N - 1) & this.mask]!; p >= 0 && seen < MAX_CHAIN; p = this.next[p]!) {
+      if ((only !== undefined && (p < only.start || p >= only.end)) || (skip !== undefined && p >= skip.start && p < skip.end)) {
+        if (++skipped > MAX_SKIPPED) break;
+        continue;
+      }
+      seen++;
+      if (a[p + 1] === this.sep) continue; // nothing follows it in its document
+      let n = 0;
+      while (n < MAX_REFERENCE_MATCH && n < N && p - n >= 0 && a[p - n] === sequence[N - 1 - n]) n++;
+      if (n >= GRAM && n > bestLen) {
+        bestLen = n;
+        bestEnd = p;
+        if (n === MAX_REFERENCE_MATCH) break;
+      }
+    }
+    if (bestLen === 0) return undefined;
+    const tokens: number[] = [];
+    for (let q = bestEnd + 1; a[q] !== this.sep && tokens.length < maxTokens; q++) tokens.push(a[q]!);
+    return { tokens, matched: bestLen, id: this.documentAt(bestEnd) };
+  }
+
+  /** Chains every window ending in [start + GRAM - 1, end). */
+  private link(start: number, end: number): void {
+    const a = this.arena;
+    for (let p = start + GRAM - 1; p < end; p++) {
+      const h = hash(a, p) & this.mask;
+      this.next[p] = this.head[h]!;
+      this.head[h] = p;
+    }
+  }
+
+  private documentAt(position: number): string {
+    for (const [id, span] of this.spans) if (position >= span.start && position < span.end) return id;
+    throw new Error(`TokenIndex: position ${position} belongs to no document`);
+  }
+
+  /** Room for `extra` more arena slots: compact if the dead tokens would pay for it, else grow. */
+  private reserve(extra: number): void {
+    if (this.used + extra <= this.arena.length) return;
+    const dead = this.used - this.live - this.spans.size;
+    if (dead > this.live) this.compact();
+    if (this.used + extra <= this.arena.length) return;
+    const capacity = Math.max(this.used + extra, 2 * this.arena.length);
+    const arena = this.sep === SEP16 ? new Uint16Array(capacity) : new Uint32Array(capacity);
+    arena.set(this.arena.subarray(0, this.used));
+    const next = new Int32Array(capacity);
+    next.set(this.next.subarray(0, this.used));
+    this.arena = arena;
+    this.next = next;
+  }
+
+  /** Rewrites the arena with the live documents only, in the order they were added, and re-links it. */
+  private compact(): void {
+    const order = [...this.spans.entries()].sort((x, y) => x[1].start - y[1].start);
+    const old = this.arena;
+    const arena = this.sep === SEP16 ? new Uint16Array(Math.max(1024, this.live + order.length)) : new Uint32Array(Math.max(1024, this.live + order.length));
+    let at = 0;
+    for (const [id, span] of order) {
+      arena.set(old.subarray(span.start, span.end), at);
+      const moved = { start: at, end: at + span.end - span.start };
+      at = moved.end;
+      arena[at++] = this.sep;
+      this.spans.set(id, moved);
+    }
+    this.arena = arena;
+    this.next = new Int32Array(arena.length);
+    this.used = at;
+    this.head.fill(-1);
+    for (const span of this.spans.values()) this.link(span.start, span.end);
+  }
+
+  /** A token id past 16 bits: move to 32-bit storage (and separator). */
+  private widen(): void {
+    const arena = new Uint32Array(this.arena.length);
+    for (let i = 0; i < this.used; i++) arena[i] = this.arena[i] === SEP16 ? SEP32 : this.arena[i]!;
+    this.arena = arena;
+    this.sep = SEP32;
+  }
+}
+
+/** Hash of the GRAM tokens ending at index `end` of `tokens`. */
+function hash(tokens: ArrayLike<number>, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = end - GRAM + 1; i <= end; i++) h = Math.imul(h ^ tokens[i]!, 0x01000193);
+  return (h ^ (h >>> 15)) >>> 0;
+}
