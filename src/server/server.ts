@@ -134,11 +134,19 @@ export function startServer(connection: Connection, scriptDir: string): void {
     notifyStatus();
   });
 
-  /** Lookup-draft references for a request: the open documents first, then the workspace. */
-  const references = (): DraftReference[] => [
-    ...(openIndex.index !== undefined ? [{ source: 'open', index: openIndex.index } as const] : []),
-    ...(workspaceIndex.index !== undefined ? [{ source: 'workspace', index: workspaceIndex.index } as const] : []),
-  ];
+  /**
+   * Lookup-draft references for a request in `uri`: the document itself beyond the prompt's
+   * window, the other open documents, the workspace's files but this one (its text on disk).
+   */
+  const references = (uri: string): DraftReference[] => {
+    const open = openIndex.index;
+    const workspace = workspaceIndex.index;
+    const onDisk = pathOf(uri);
+    return [
+      ...(open !== undefined ? [{ source: 'document', index: open, only: uri } as const, { source: 'open', index: open, exclude: uri } as const] : []),
+      ...(workspace !== undefined ? [{ source: 'workspace', index: workspace, ...(onDisk !== undefined ? { exclude: onDisk } : {}) } as const] : []),
+    ];
+  };
 
   const loadModel = (): void => {
     const path = settings.modelPath !== undefined && settings.modelPath !== '' ? settings.modelPath : defaultModelPath;
@@ -293,7 +301,7 @@ export function startServer(connection: Connection, scriptDir: string): void {
             mode: 'inline',
             maxTokens: perScopeCap(decoding.maxTokens),
             cacheKey: uri,
-            references: references(),
+            references: references(uri),
             requestId: alternatives > 1 ? `${request.id}.${i + 1}` : request.id,
             signal: request.signal,
           });
@@ -349,7 +357,7 @@ export function startServer(connection: Connection, scriptDir: string): void {
           maxTokens: Math.max(decoding.maxTokens, GENERATE_MAX_TOKENS),
           ...(params.instruction !== undefined ? { instruction: params.instruction } : {}),
           cacheKey: uri,
-          references: references(),
+          references: references(uri),
           requestId: request.id,
           signal: request.signal,
           onText:

@@ -36,8 +36,10 @@ import { walkWorkspace } from './workspaceWalker';
 export const MAX_INDEXED_FILES = 10_000;
 /**
  * Most tokens indexed: about 27 MB of source at 3.4 characters a token (5,000 files of 5.5 KB).
- * The arrays then hold at most about 58 MB: 6 bytes a token in an arena that doubles as it
- * grows (2^23 slots at most) and an 8 MB hash head (TokenIndex).
+ * TokenIndex keeps 6 bytes a token in an arena that doubles as it grows, plus an 8 MB hash
+ * head: about 58 MB once full (2^23 slots). Edits leave dead tokens in the arena until they
+ * outnumber the live ones, so a full index under many edits can double once more, to about
+ * 108 MB, before it compacts.
  */
 export const WORKSPACE_MAX_TOKENS = 8_000_000;
 
