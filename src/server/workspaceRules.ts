@@ -11,8 +11,9 @@
  *   - no `files.exclude` glob whose value is true matches it or a directory on the way
  *     (picomatch, against the path relative to its folder, dot files included)
  *   - no .gitignore in its folder or a directory on the way ignores it (the `ignore` package,
- *     as git reads them: a deeper file's rules come later, `!` takes a path back; git's other
- *     exclude files, .git/info/exclude and core.excludesFile, are not read)
+ *     as git reads them: a deeper file's rules come later, `!` takes a path back; a .gitignore
+ *     above the folder is outside it and not read, nor are .git/info/exclude and
+ *     core.excludesFile)
  *   - its extension names a language src/context has rules for (languageOfFile.ts)
  *   - it is a regular file of at most MAX_FILE_BYTES, with no NUL byte in its first
  *     BINARY_PROBE_BYTES (a binary file)
