@@ -18,7 +18,6 @@
  * Walking again (a .gitignore, files.exclude or the folders changed) keeps the files still
  * listed and drops the others; a new model (another tokenizer) builds from nothing.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { TokenIndex } from '../engine/index';
@@ -230,8 +229,9 @@ export class WorkspaceIndex {
   private async update(file: string, kind: FileChange['kind'], generation: number): Promise<void> {
     const rules = this.rules;
     if (rules === undefined || rules.folderOf(file) === undefined) return;
+    // A .gitignore where the walk goes changes what it lists (one under node_modules does not).
     if (path.basename(file) === '.gitignore') {
-      this.walkNeeded = true;
+      if (await rules.admitsDirectory(path.dirname(file))) this.walkNeeded = true;
       return;
     }
     if (kind === 'deleted') return this.dropUnder(file);
@@ -239,7 +239,7 @@ export class WorkspaceIndex {
     if (generation !== this.generation) return;
     if (admitted === undefined) {
       // A directory moved or copied in brings files no event may name.
-      if (kind === 'created' && (await isDirectory(file))) this.walkNeeded = true;
+      if (kind === 'created' && (await rules.admitsDirectory(file))) this.walkNeeded = true;
       else this.drop(file);
       return;
     }
@@ -294,12 +294,4 @@ function byPreference(files: readonly SourceFile[], preferred: ReadonlySet<strin
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-async function isDirectory(file: string): Promise<boolean> {
-  try {
-    return (await fs.promises.lstat(file)).isDirectory();
-  } catch {
-    return false;
-  }
 }

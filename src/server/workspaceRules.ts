@@ -80,19 +80,32 @@ export class WorkspaceRules {
    * directory from its folder down, the way the walker would have come.
    */
   async admits(file: string): Promise<SourceFile | undefined> {
-    const folder = this.folderOf(file);
-    const rel = folder === undefined ? undefined : relativeInside(folder, file);
+    const resolved = path.resolve(file);
+    const stat = await this.reach(resolved, 'file');
+    return stat !== undefined && stat.size <= MAX_FILE_BYTES ? { path: resolved, language: sourceLanguageOf(resolved)!, size: stat.size } : undefined;
+  }
+
+  /** Whether the walker would enter `directory` (a folder itself counts): for a .gitignore or a directory named by an event. */
+  async admitsDirectory(directory: string): Promise<boolean> {
+    const resolved = path.resolve(directory);
+    return this.folders.includes(resolved) || (await this.reach(resolved, 'directory')) !== undefined;
+  }
+
+  /** The lstat of `target` if the walk would come to it, through directories it would enter. */
+  private async reach(target: string, kind: 'file' | 'directory'): Promise<fs.Stats | undefined> {
+    const folder = this.folderOf(target);
+    const rel = folder === undefined ? undefined : relativeInside(folder, target);
     if (folder === undefined || rel === undefined) return undefined;
     const parts = rel.split('/');
+    let stat: fs.Stats | undefined;
     for (let depth = 1; depth <= parts.length; depth++) {
       const sub = parts.slice(0, depth).join('/');
-      const isDirectory = depth < parts.length;
-      const stat = await lstatOrUndefined(path.join(folder, sub));
+      const isDirectory = depth < parts.length || kind === 'directory';
+      stat = await lstatOrUndefined(path.join(folder, sub));
       if (stat === undefined || stat.isSymbolicLink() || (isDirectory ? !stat.isDirectory() : !stat.isFile())) return undefined;
       if (await this.leavesOut(folder, sub, isDirectory)) return undefined;
-      if (!isDirectory) return stat.size <= MAX_FILE_BYTES ? { path: path.join(folder, sub), language: sourceLanguageOf(file)!, size: stat.size } : undefined;
     }
-    return undefined;
+    return stat;
   }
 
   /** The .gitignore files from `folder` down to rel's directory, read in git's order: the last rule that matches decides. */

@@ -262,6 +262,27 @@ suite('WorkspaceIndex', () => {
     index.dispose();
   });
 
+  test('only a .gitignore the walk reaches walks again (not one in node_modules or an ignored directory)', async () => {
+    const ws = freshWorkspace();
+    let changes = 0;
+    const index = new WorkspaceIndex(new IdleGate(() => false), quietLog(), () => new Set(), { onStateChange: () => changes++ });
+    index.configure(config(ws));
+    await index.settled();
+    changes = 0;
+    write(ws, 'node_modules/pkg/.gitignore', '*\n');
+    write(ws, 'dist/.gitignore', '*\n');
+    index.filesChanged([
+      { path: path.join(ws, 'node_modules/pkg/.gitignore'), kind: 'created' },
+      { path: path.join(ws, 'dist/.gitignore'), kind: 'created' },
+    ]);
+    await index.settled();
+    assert.equal(changes, 0);
+    index.filesChanged([{ path: path.join(ws, 'src/.gitignore'), kind: 'changed' }]);
+    await index.settled();
+    assert.equal(changes, 2, 'building, done');
+    index.dispose();
+  });
+
   test('a directory moved in is walked: its files are indexed', async () => {
     const ws = freshWorkspace();
     const index = new WorkspaceIndex(new IdleGate(() => false), quietLog(), () => new Set());
