@@ -28,8 +28,6 @@ export interface PtpSettings {
     readonly maxTokens: number;
     readonly alternatives: number;
   };
-  /** Lookup drafts from other text: the open files, the workspace's files. */
-  readonly context: { readonly openFiles: boolean; readonly workspace: boolean };
   /** Decoding for every request; maxTokens is filled in per request kind. */
   readonly decoding: Omit<DecodingSettings, 'maxTokens'>;
   readonly worker: WorkerSettings;
@@ -43,7 +41,6 @@ const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 /** `workspace`: an untrusted workspace with nothing excluded unless told otherwise. */
 export function parseSettings(get: SettingGetter, workspace: WorkspaceFacts = { trusted: false, filesExclude: undefined }): PtpSettings {
   const enable = bool(get('enable'), true);
-  const context = { openFiles: bool(get('context.openFiles'), true), workspace: bool(get('context.workspace'), true) };
   return {
     enable,
     enableLanguages: languageMap(get('enableLanguages')),
@@ -54,7 +51,6 @@ export function parseSettings(get: SettingGetter, workspace: WorkspaceFacts = { 
       maxTokens: int(get('completion.maxTokens'), 64, 1, 1024),
       alternatives: int(get('completion.alternatives'), 3, 1, 8),
     },
-    context,
     decoding: {
       decoder: oneOf(get('decoding.decoder'), ['ptp', 'ar'] as const, 'ptp'),
       blockSize: parseBlockSize(get('decoding.blockSize')),
@@ -71,8 +67,8 @@ export function parseSettings(get: SettingGetter, workspace: WorkspaceFacts = { 
       requestTimeoutMs: int(get('completion.requestTimeoutMs'), 2000, 100, 60000),
       // Completions off: the worker drops both indexes (it hears of ptp.enable only here).
       context: {
-        openFiles: enable && context.openFiles,
-        workspace: enable && context.workspace,
+        openFiles: enable && bool(get('context.openFiles'), true),
+        workspace: enable && bool(get('context.workspace'), true),
         trusted: workspace.trusted,
         exclude: excludedGlobs(workspace.filesExclude),
       },

@@ -47,7 +47,6 @@ suite('parseSettings', () => {
   });
   test('context sources: on by default, off with ptp.enable; trust and files.exclude go to the worker', () => {
     const s = from({});
-    assert.deepEqual(s.context, { openFiles: true, workspace: true });
     assert.deepEqual(s.worker.context, { openFiles: true, workspace: true, trusted: false, exclude: [] });
     const trusted = parseSettings((k) => ({ 'context.openFiles': false } as Record<string, unknown>)[k], {
       trusted: true,
@@ -55,7 +54,6 @@ suite('parseSettings', () => {
     });
     assert.deepEqual(trusted.worker.context, { openFiles: false, workspace: true, trusted: true, exclude: ['**/.git', '**/dist'] });
     const off = parseSettings((k) => ({ enable: false } as Record<string, unknown>)[k], { trusted: true, filesExclude: {} });
-    assert.deepEqual(off.context, { openFiles: true, workspace: true });
     assert.equal(off.worker.context!.openFiles, false);
     assert.equal(off.worker.context!.workspace, false);
     assert.deepEqual(excludedGlobs('**/x'), []);
