@@ -21,7 +21,7 @@ import type { CommandLine } from './args';
 import { USAGE, UsageError, parseCommandLine } from './args';
 import { runBench } from './bench';
 import { ConvertFailure, convertCheckpoint } from './convert';
-import { languageOfFile } from './languageOfFile';
+import { languageOfFile } from '../server/languageOfFile';
 import { CliSession } from './session';
 
 /** A failure to report in one line and exit 1 with. */

@@ -100,7 +100,7 @@ function wireUp(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, 
   // The worker starts in the background: activation does not wait for the process or the model.
   worker.start();
   const activationMs = performance.now() - started;
-  log.info(`Activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (restricted mode: model path, device and threads come from user settings only)'}`);
+  log.info(`Activated in ${activationMs.toFixed(1)} ms${vscode.workspace.isTrusted ? '' : ' (restricted mode: model path, device and threads come from user settings only, and no workspace file is indexed)'}`);
 
   return {
     activationMs,

@@ -6,6 +6,14 @@
  */
 import type { DecodingSettings, WorkerSettings } from '../protocol';
 
+/** What the worker's context settings need besides `ptp.*`: VS Code's trust and files.exclude. */
+export interface WorkspaceFacts {
+  /** vscode.workspace.isTrusted. */
+  readonly trusted: boolean;
+  /** The files.exclude setting: glob -> true, false or a `when` clause. */
+  readonly filesExclude: unknown;
+}
+
 export type DebounceModeSetting = 'adaptive' | 'fixed';
 
 export interface PtpSettings {
@@ -30,9 +38,11 @@ export type SettingGetter = (key: string) => unknown;
 const DEVICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const;
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
-export function parseSettings(get: SettingGetter): PtpSettings {
+/** `workspace`: an untrusted workspace with nothing excluded unless told otherwise. */
+export function parseSettings(get: SettingGetter, workspace: WorkspaceFacts = { trusted: false, filesExclude: undefined }): PtpSettings {
+  const enable = bool(get('enable'), true);
   return {
-    enable: bool(get('enable'), true),
+    enable,
     enableLanguages: languageMap(get('enableLanguages')),
     completion: {
       automatic: bool(get('completion.automatic'), true),
@@ -55,8 +65,21 @@ export function parseSettings(get: SettingGetter): PtpSettings {
       threads: int(get('threads'), 0, 0, 256),
       logLevel: oneOf(get('logLevel'), LOG_LEVELS, 'info'),
       requestTimeoutMs: int(get('completion.requestTimeoutMs'), 2000, 100, 60000),
+      // Completions off: the worker drops both indexes (it hears of ptp.enable only here).
+      context: {
+        openFiles: enable && bool(get('context.openFiles'), true),
+        workspace: enable && bool(get('context.workspace'), true),
+        trusted: workspace.trusted,
+        exclude: excludedGlobs(workspace.filesExclude),
+      },
     },
   };
+}
+
+/** files.exclude's patterns that are on (`true`); a `when` clause needs a sibling file, which the worker does not look for. */
+export function excludedGlobs(filesExclude: unknown): string[] {
+  if (typeof filesExclude !== 'object' || filesExclude === null) return [];
+  return Object.entries(filesExclude).flatMap(([glob, on]) => (on === true ? [glob] : []));
 }
 
 /** Whether completions run in documents of this language. */

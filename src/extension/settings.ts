@@ -1,6 +1,8 @@
 /**
  * Reads `ptp.*` from VS Code (the only file that does) and says when it changed. Changes apply
- * without a reload: every request reads `current`; worker settings go to the worker.
+ * without a reload: every request reads `current`; worker settings go to the worker. Besides
+ * `ptp.*` the worker hears whether the workspace is trusted and what `files.exclude` leaves
+ * out, for its workspace index (ptp.context.workspace).
  *
  * Restricted mode (an untrusted workspace): the settings that choose which files the worker
  * loads and how (`ptp.model.path`, `ptp.model.device`, `ptp.threads`) are read from user
@@ -12,6 +14,7 @@ import { languageEnabled, parseSettings } from './parseSettings';
 
 export const SECTION = 'ptp';
 export const RESTRICTED_KEYS: readonly string[] = ['model.path', 'model.device', 'threads'];
+const FILES_EXCLUDE = 'files.exclude';
 
 export class SettingsStore implements vscode.Disposable {
   private value: PtpSettings;
@@ -23,10 +26,11 @@ export class SettingsStore implements vscode.Disposable {
     this.value = readSettings();
     this.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!e.affectsConfiguration(SECTION)) return;
+        if (!e.affectsConfiguration(SECTION) && !e.affectsConfiguration(FILES_EXCLUDE)) return;
         this.value = readSettings();
         this.emitter.fire(this.value);
       }),
+      // Trust brings the workspace settings back and lets the worker index the workspace.
       vscode.workspace.onDidGrantWorkspaceTrust(() => {
         this.value = readSettings();
         this.emitter.fire(this.value);
@@ -58,11 +62,15 @@ export class SettingsStore implements vscode.Disposable {
 function readSettings(): PtpSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
   const trusted = vscode.workspace.isTrusted;
-  return parseSettings((key) => {
-    if (!trusted && RESTRICTED_KEYS.includes(key)) {
-      const inspected = config.inspect(key);
-      return inspected?.globalValue ?? inspected?.defaultValue;
-    }
-    return config.get(key);
-  });
+  const filesExclude = vscode.workspace.getConfiguration().get(FILES_EXCLUDE);
+  return parseSettings(
+    (key) => {
+      if (!trusted && RESTRICTED_KEYS.includes(key)) {
+        const inspected = config.inspect(key);
+        return inspected?.globalValue ?? inspected?.defaultValue;
+      }
+      return config.get(key);
+    },
+    { trusted, filesExclude },
+  );
 }

@@ -11,6 +11,7 @@
  * Clicking opens the menu (statusMenu.ts).
  */
 import * as vscode from 'vscode';
+import type { IndexStatus } from '../protocol';
 import type { Activity } from './activity';
 import { Commands } from './commandIds';
 import type { SettingsStore } from './settings';
@@ -125,6 +126,8 @@ export class StatusBar implements vscode.Disposable {
     }
     if (report !== undefined) {
       tooltip.appendMarkdown(`\n\n${report.served} served, ${report.cancelled} cancelled; worker memory ${(report.rssBytes / 2 ** 20).toFixed(0)} MiB`);
+      const drafts = indexLine(report.index);
+      if (drafts !== undefined) tooltip.appendMarkdown(`\n\n${drafts}`);
     }
     this.item.tooltip = tooltip;
   }
@@ -135,6 +138,20 @@ export class StatusBar implements vscode.Disposable {
     for (const s of this.subscriptions) s.dispose();
     this.item.dispose();
   }
+}
+
+/** What the lookup drafts draw on besides the prompt, in one line; undefined when nothing (both off, or an older worker). */
+function indexLine(index: IndexStatus | undefined): string | undefined {
+  if (index === undefined) return undefined;
+  const { open, workspace } = index;
+  const sources: string[] = [];
+  if (open.documents > 0) sources.push(`${open.documents} open file(s)`);
+  if (workspace.state === 'building') sources.push(`the workspace (indexing, ${workspace.files} of ${workspace.found} files so far)`);
+  else if (workspace.state === 'done') sources.push(`${workspace.files} of ${workspace.found} workspace files`);
+  if (sources.length === 0) return undefined;
+  const tokens = open.tokens + workspace.tokens;
+  const mib = (open.bytes + workspace.bytes) / 2 ** 20;
+  return `Drafts also from ${sources.join(' and ')}: ${(tokens / 1e6).toFixed(1)}M tokens, ${mib.toFixed(0)} MiB`;
 }
 
 function escape(text: string): string {

@@ -8,6 +8,10 @@
  * vscode-languageclient gives restart, cancellation ($/cancelRequest), tracing (`ptp.trace.server`)
  * and the output channel; the worker's stderr lands in the same log.
  *
+ * The client also tells the worker the workspace folders (LSP workspaceFolders, as
+ * vscode-languageclient does by itself) and every file created, changed or deleted in them
+ * (`workspace/didChangeWatchedFiles`, from one file system watcher), for its workspace index.
+ *
  * Inline completions do not use the client's built-in inline completion feature: it cannot add
  * the `ptp` extras (decoding settings, alternatives) to the request, and the provider here
  * needs its own cache and debounce. The built-in one is muted by middleware (see
@@ -63,6 +67,8 @@ const RESTART_BACKOFF_MS = 500;
 
 export class WorkerClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
+  /** Every file event in the workspace folders, for the worker's index; one per client. */
+  private watcher: vscode.FileSystemWatcher | undefined;
   private starting: Promise<void> | undefined;
   private statusValue: WorkerStatus = { phase: 'starting' };
   private readonly statusEmitter = new vscode.EventEmitter<WorkerStatus>();
@@ -125,6 +131,8 @@ export class WorkerClient implements vscode.Disposable {
       }
       await client.dispose().catch(() => undefined);
     }
+    this.watcher?.dispose();
+    this.watcher = undefined;
     this.setStatus({ phase: 'stopped' });
   }
 
@@ -293,9 +301,13 @@ export class WorkerClient implements vscode.Disposable {
       run: { module, transport: TransportKind.ipc, options: { execArgv: [...WORKER_EXEC_ARGV], env: { ...WORKER_ENV } } },
       debug: { module, transport: TransportKind.ipc, options: { execArgv: [...WORKER_EXEC_ARGV, '--nolazy', '--inspect=6011'], env: { ...WORKER_ENV } } },
     };
+    this.watcher?.dispose();
+    // The worker checks each path against .gitignore, files.exclude and its other rules.
+    this.watcher = vscode.workspace.createFileSystemWatcher('**/*');
     const clientOptions: LanguageClientOptions = {
       // Every text document on disk or unsaved; the worker decides what it can complete.
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      synchronize: { fileEvents: this.watcher },
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: () => this.initializationOptions(),

@@ -40,6 +40,25 @@ export interface WorkerSettings {
    * blockSize 'auto', the model's trained sampling settings, a fresh seed per request.
    */
   decoding?: DecodingSettings;
+  /** Where lookup drafts come from besides the prompt. Missing: the ContextSettings defaults. */
+  context?: ContextSettings;
+}
+
+/**
+ * The other text PTP drafts from (`ptp.context.*`): token indexes of the open documents and of
+ * the workspace's files. Drafts are verified exactly, so these change speed, never the text.
+ * The workspace folders come with LSP (`workspaceFolders`, `workspace/didChangeWorkspaceFolders`)
+ * and file changes as `workspace/didChangeWatchedFiles`.
+ */
+export interface ContextSettings {
+  /** Index the open documents (ptp.context.openFiles; false while ptp.enable is). Default true. */
+  openFiles: boolean;
+  /** Index the workspace folders' files (ptp.context.workspace; false while ptp.enable is). Default true. */
+  workspace: boolean;
+  /** vscode.workspace.isTrusted: the worker reads no workspace file unless this is true. Default false. */
+  trusted: boolean;
+  /** `files.exclude` globs whose value is true, matched against paths relative to each folder. */
+  exclude: string[];
 }
 
 /**
@@ -144,6 +163,28 @@ export interface StatusResult {
    * A newer inline request supersedes older ones, so this stays at a few whatever the typing rate.
    */
   pending: number;
+  /** The lookup-draft indexes of the open documents and of the workspace. */
+  index: IndexStatus;
+}
+
+export interface IndexStatus {
+  /** Open documents indexed (all zero while ptp.context.openFiles is off). */
+  open: { documents: number; tokens: number; bytes: number };
+  workspace: {
+    /**
+     * 'off': ptp.context.workspace off, an untrusted workspace, no folder, or no model yet;
+     * 'building': listing and reading files in idle time; 'done': built, kept current by file events.
+     */
+    state: 'off' | 'building' | 'done';
+    /** Files indexed, and source files the walk found (the caps and the token limit can leave some out). */
+    files: number;
+    found: number;
+    tokens: number;
+    /** Memory the index's arrays hold. */
+    bytes: number;
+    /** Wall-clock time of the last full build, idle pauses included; once done. */
+    buildMs?: number;
+  };
 }
 
 export const StatusRequest = new RequestType0<StatusResult, void>('ptp/status');

@@ -6,7 +6,8 @@
  *     -> buildPrompt        FIM prefix/suffix (LF), or a reason not to complete
  *     -> analyze            scope, token cap, block size M and budget B (auto: from the
  *                           measured latency curve and the model's acceptance histogram)
- *     -> engine.complete    AR or PTP, stop rule from makeStopper, KV reuse per cacheKey; on
+ *     -> engine.complete    AR or PTP, stop rule from makeStopper, KV reuse per cacheKey,
+ *                           lookup drafts from the references (open documents, workspace); on
  *                           an empty line the first-line rule (code on that line, ended by a
  *                           line break)
  *     -> trimCompletion     no duplicated suffix, no half construct, no new parse errors; on an
@@ -58,13 +59,16 @@ export interface CompleteAtOptions {
   /** Engine KV-cache key; the document URI, so keystrokes in one file reuse its prefix. */
   cacheKey?: string;
   /**
+   * Token indexes PTP also drafts from (the open documents, the workspace; the worker's
+   * OpenDocumentIndex and WorkspaceIndex). Drafts are verified, so the text is the same without.
+   */
+  references?: readonly DraftReference[];
+  /**
    * The engine's first-line rule (code on the cursor's line before any line break or
    * end-of-text). Default: on where the cursor's line is empty but for indentation. A what-if
    * knob for benchmarks; the worker and the CLI leave it unset.
    */
   firstLine?: boolean;
-  /** Token indexes PTP also drafts from (the open files, the workspace); the output is the same. */
-  references?: readonly DraftReference[];
   requestId: string;
   signal?: AbortSignal;
   /** Text so far (document line endings, before trimming), after every model call. */
@@ -147,7 +151,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
       blockSize: decoding.decoder === 'ar' ? 1 : info.blockSize,
       budget: decoding.decoder === 'ar' ? 0 : info.budget,
       ...(decoding.lookup !== undefined ? { lookup: decoding.lookup } : {}),
-      ...(options.references !== undefined ? { references: options.references } : {}),
+      ...(options.references !== undefined && options.references.length > 0 ? { references: options.references } : {}),
       typedAhead: typed.ws,
       firstLine,
       firstLineBan,

@@ -78,6 +78,11 @@ export class OpenDocuments {
     return high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff ? undefined : offset;
   }
 
+  /** The open documents' language ids. */
+  languages(): Set<string> {
+    return new Set([...this.texts.values()].map((d) => d.languageId));
+  }
+
   /** The LSP position of an offset. */
   positionAt(uri: string, offset: number): Position | undefined {
     return this.texts.get(uri)?.positionAt(offset);

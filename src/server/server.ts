@@ -2,26 +2,34 @@
  * `startServer`: the worker's language server. Reads like a table of contents; each handler
  * hands off to one class or function.
  *
- *   initialize / initialized        settings, grammar directory, background model load
- *   didOpen / didChange / didClose  OpenDocuments (text + incremental tree-sitter tree)
+ *   initialize / initialized        settings, grammar directory, workspace folders, background model load
+ *   didOpen / didChange / didClose  OpenDocuments (text + incremental tree-sitter tree), OpenDocumentIndex
  *   didChangeConfiguration          new settings; reload when path, device or threads change
+ *   didChangeWorkspaceFolders       WorkspaceIndex walks the new folders
+ *   didChangeWatchedFiles           WorkspaceIndex re-reads or drops the files
  *   textDocument/inlineCompletion   completeAt per alternative (seeds seed, seed+1, ...)
  *   ptp/generate                    completeAt in 'generate' mode, partial text via $/progress
- *   ptp/status, ptp/statusChanged   ModelHost state + counters
+ *   ptp/status, ptp/statusChanged   ModelHost state + counters + index sizes
  *   ptp/trace                       TraceLog
+ *
+ * The two lookup-draft indexes fill in idle time between requests (IdleGate: busy while the
+ * tracker holds a request or the queue a turn) and every completion drafts from them.
  */
 import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   ErrorCodes as RpcErrorCodes,
+  FileChangeType,
   InlineCompletionTriggerKind,
   LSPErrorCodes,
   ProgressType,
   ResponseError,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
-import type { CancellationToken, Connection, InlineCompletionItem, InlineCompletionList, InlineCompletionParams, Position } from 'vscode-languageserver/node';
+import type { CancellationToken, Connection, FileEvent, InlineCompletionItem, InlineCompletionList, InlineCompletionParams, Position, WorkspaceFolder } from 'vscode-languageserver/node';
 import type { Scope, SyntaxDocument } from '../context/index';
 import { DEFAULT_MAX_TOKENS as SCOPE_MAX_TOKENS, setGrammarDirectory } from '../context/index';
+import type { DraftReference } from '../engine/index';
 import type {
   CompletionStats,
   DecodingSettings,
@@ -37,14 +45,28 @@ import { ErrorCodes, GenerateRequest, StatusChangedNotification, StatusRequest, 
 import type { CompletionOutcome } from './completeAt';
 import { GENERATE_MAX_TOKENS, completeAt, warmAt } from './completeAt';
 import { EngineQueue } from './engineQueue';
+import { IdleGate } from './idleGate';
 import { createLogger } from './logger';
 import type { LoadedModel } from './modelHost';
 import { ModelHost, ModelUnavailableError, message } from './modelHost';
+import { OpenDocumentIndex } from './openDocumentIndex';
 import { OpenDocuments } from './openDocuments';
 import type { TrackedRequest } from './requestTracker';
 import { RequestTracker } from './requestTracker';
-import { DEFAULT_WORKER_SETTINGS, GENERATE_TIMEOUT_MS, bundledPaths, decodingFor, decodingProblem, freshSeed, readSettings, resolveDecoding } from './settings';
+import {
+  DEFAULT_CONTEXT_SETTINGS,
+  DEFAULT_WORKER_SETTINGS,
+  GENERATE_TIMEOUT_MS,
+  bundledPaths,
+  decodingFor,
+  decodingProblem,
+  freshSeed,
+  readSettings,
+  resolveDecoding,
+} from './settings';
 import { TraceLog } from './traceLog';
+import type { FileChange } from './workspaceIndex';
+import { WorkspaceIndex } from './workspaceIndex';
 
 /** Alternatives for an invoked request without `ptp` extras (VS Code's next/previous). */
 const INVOKED_ALTERNATIVES = 3;
@@ -67,6 +89,12 @@ export function startServer(connection: Connection, scriptDir: string): void {
   const turns = new EngineQueue();
   const traces = new TraceLog();
   const counters = { served: 0, cancelled: 0, last: undefined as CompletionStats | undefined };
+  // Background indexing gives way to every request, waiting or running.
+  const gate = new IdleGate(() => tracker.pending > 0 || turns.depth > 0);
+  const openIndex = new OpenDocumentIndex(gate, (uri) => docs.get(uri)?.text, log);
+  const workspaceIndex = new WorkspaceIndex(gate, log, () => docs.languages(), { onStateChange: () => notifyStatusSoon() });
+  /** The workspace folders on disk (file: URIs; others cannot be walked). */
+  let folders: string[] = [];
 
   const status = (): StatusResult => {
     const memory = process.memoryUsage();
@@ -82,6 +110,7 @@ export function startServer(connection: Connection, scriptDir: string): void {
       served: counters.served,
       cancelled: counters.cancelled,
       pending: tracker.pending,
+      index: { open: openIndex.status(), workspace: workspaceIndex.status() },
     };
   };
   const notifyStatus = (): void => void connection.sendNotification(StatusChangedNotification, status()).catch(() => undefined);
@@ -92,7 +121,32 @@ export function startServer(connection: Connection, scriptDir: string): void {
       notifyStatus();
     }, STATUS_AFTER_REQUEST_MS);
   };
-  host.onDidChange(notifyStatus);
+
+  /** The indexes follow the settings, the folders and the loaded model's tokenizer. */
+  const configureIndexes = (): void => {
+    const context = settings.context ?? DEFAULT_CONTEXT_SETTINGS;
+    const encoder = host.state === 'ready' ? host.model?.engine : undefined;
+    openIndex.configure({ enabled: context.openFiles, encoder });
+    workspaceIndex.configure({ enabled: context.workspace, trusted: context.trusted, folders, exclude: context.exclude, encoder });
+  };
+  host.onDidChange(() => {
+    configureIndexes();
+    notifyStatus();
+  });
+
+  /**
+   * Lookup-draft references for a request in `uri`: the document itself beyond the prompt's
+   * window, the other open documents, the workspace's files but this one (its text on disk).
+   */
+  const references = (uri: string): DraftReference[] => {
+    const open = openIndex.index;
+    const workspace = workspaceIndex.index;
+    const onDisk = pathOf(uri);
+    return [
+      ...(open !== undefined ? [{ source: 'document', index: open, only: uri } as const, { source: 'open', index: open, exclude: uri } as const] : []),
+      ...(workspace !== undefined ? [{ source: 'workspace', index: workspace, ...(onDisk !== undefined ? { exclude: onDisk } : {}) } as const] : []),
+    ];
+  };
 
   const loadModel = (): void => {
     const path = settings.modelPath !== undefined && settings.modelPath !== '' ? settings.modelPath : defaultModelPath;
@@ -109,35 +163,62 @@ export function startServer(connection: Connection, scriptDir: string): void {
 
   // ---- lifecycle ----------------------------------------------------------------------------
 
+  let folderEvents = false;
   connection.onInitialize((params) => {
     // The bundle's own grammars, unless the client names a directory.
     if (fs.existsSync(paths.grammarDirectory)) setGrammarDirectory(paths.grammarDirectory);
     applySettings(params.initializationOptions);
+    folders = folderPaths(params.workspaceFolders ?? []);
+    folderEvents = params.capabilities.workspace?.workspaceFolders === true;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         inlineCompletionProvider: true,
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: 'ptp-complete-worker' },
     };
   });
   // The model loads after the handshake, so initialize answers at once.
-  connection.onInitialized(loadModel);
-  connection.onDidChangeConfiguration(({ settings: raw }) => {
-    applySettings(raw);
+  connection.onInitialized(() => {
+    if (folderEvents) {
+      connection.workspace.onDidChangeWorkspaceFolders(({ added, removed }) => {
+        const gone = new Set(folderPaths(removed));
+        folders = [...folders.filter((f) => !gone.has(f)), ...folderPaths(added).filter((f) => !folders.includes(f))];
+        configureIndexes();
+      });
+    }
+    configureIndexes();
     loadModel();
   });
+  connection.onDidChangeConfiguration(({ settings: raw }) => {
+    applySettings(raw);
+    configureIndexes();
+    loadModel();
+  });
+  connection.onDidChangeWatchedFiles(({ changes }) => workspaceIndex.filesChanged(changes.flatMap(fileChange)));
   connection.onShutdown(async () => {
     tracker.abortAll('reload');
+    openIndex.dispose();
+    workspaceIndex.dispose();
     await host.dispose();
     docs.dispose();
   });
 
   // ---- documents ----------------------------------------------------------------------------
 
-  connection.onDidOpenTextDocument((p) => void docs.open(p).catch((e: unknown) => log.error(`[syntax] ${p.textDocument.uri}: ${message(e)}`)));
-  connection.onDidChangeTextDocument((p) => docs.change(p));
-  connection.onDidCloseTextDocument((p) => docs.close(p));
+  connection.onDidOpenTextDocument((p) => {
+    void docs.open(p).catch((e: unknown) => log.error(`[syntax] ${p.textDocument.uri}: ${message(e)}`));
+    openIndex.opened(p.textDocument.uri);
+  });
+  connection.onDidChangeTextDocument((p) => {
+    docs.change(p);
+    openIndex.changed(p.textDocument.uri);
+  });
+  connection.onDidCloseTextDocument((p) => {
+    docs.close(p);
+    openIndex.closed(p.textDocument.uri);
+  });
 
   // ---- requests -----------------------------------------------------------------------------
 
@@ -220,6 +301,7 @@ export function startServer(connection: Connection, scriptDir: string): void {
             mode: 'inline',
             maxTokens: perScopeCap(decoding.maxTokens),
             cacheKey: uri,
+            references: references(uri),
             requestId: alternatives > 1 ? `${request.id}.${i + 1}` : request.id,
             signal: request.signal,
           });
@@ -275,6 +357,7 @@ export function startServer(connection: Connection, scriptDir: string): void {
           maxTokens: Math.max(decoding.maxTokens, GENERATE_MAX_TOKENS),
           ...(params.instruction !== undefined ? { instruction: params.instruction } : {}),
           cacheKey: uri,
+          references: references(uri),
           requestId: request.id,
           signal: request.signal,
           onText:
@@ -332,6 +415,29 @@ export function startServer(connection: Connection, scriptDir: string): void {
 
   connection.onRequest(StatusRequest, status);
   connection.onRequest(TraceRequest, (params): TraceResult => ({ requests: traces.recent(params?.limit ?? 20) }));
+}
+
+/** The folders' paths on disk; a folder of another scheme (a remote or virtual one) has none. */
+function folderPaths(list: readonly WorkspaceFolder[]): string[] {
+  return list.flatMap((f) => pathOf(f.uri) ?? []);
+}
+
+/** An LSP file event as the workspace index takes it; none for a file of another scheme. */
+function fileChange(event: FileEvent): FileChange[] {
+  const path = pathOf(event.uri);
+  if (path === undefined) return [];
+  const kind = event.type === FileChangeType.Created ? 'created' : event.type === FileChangeType.Deleted ? 'deleted' : 'changed';
+  return [{ path, kind }];
+}
+
+/** A local file: URI's path; undefined for any other (a UNC host on POSIX, another scheme). */
+function pathOf(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
 }
 
 /** ptp.completion.maxTokens is a ceiling on top of each scope's own cap. */

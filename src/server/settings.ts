@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Manifest } from '../engine/index';
-import type { DecodingSettings, InitializationOptions, WorkerSettings } from '../protocol/index';
+import type { ContextSettings, DecodingSettings, InitializationOptions, WorkerSettings } from '../protocol/index';
 import type { CompletionDecoding } from './completeAt';
 
 /**
@@ -26,6 +26,12 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   logLevel: 'info',
   requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
 };
+
+/**
+ * Lookup drafts from the open documents and the workspace unless the client says otherwise;
+ * but no workspace file is read until the client says the workspace is trusted.
+ */
+export const DEFAULT_CONTEXT_SETTINGS: ContextSettings = { openFiles: true, workspace: true, trusted: false, exclude: [] };
 
 const DEVICES: readonly WorkerSettings['device'][] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
 const LEVELS: readonly WorkerSettings['logLevel'][] = ['error', 'warn', 'info', 'debug'];
@@ -82,6 +88,12 @@ export function readSettings(
   if (inner.decoding === undefined || inner.decoding === null) delete s.decoding;
   else if (isObject(inner.decoding)) s.decoding = inner.decoding as unknown as DecodingSettings;
   else problems.push('decoding must be an object');
+  if (inner.context === undefined || inner.context === null) delete s.context;
+  else {
+    const context = readContext(inner.context);
+    if (typeof context === 'string') problems.push(context);
+    else s.context = context;
+  }
   const opts = outer as Partial<InitializationOptions>;
   return {
     settings: s,
@@ -130,6 +142,22 @@ export function decodingProblem(d: DecodingSettings): string | undefined {
   if (!(Number.isInteger(d.maxTokens) && d.maxTokens >= 1)) return `maxTokens must be an integer >= 1, got ${JSON.stringify(d.maxTokens)}`;
   if (d.seed !== undefined && !(Number.isInteger(d.seed) && d.seed >= 0)) return `seed must be an integer >= 0, got ${JSON.stringify(d.seed)}`;
   return undefined;
+}
+
+/** A whole ContextSettings (missing fields take the defaults), or what is wrong with it. */
+function readContext(raw: unknown): ContextSettings | string {
+  if (!isObject(raw)) return 'context must be an object';
+  const c: ContextSettings = { ...DEFAULT_CONTEXT_SETTINGS };
+  for (const key of ['openFiles', 'workspace', 'trusted'] as const) {
+    if (!(key in raw)) continue;
+    if (typeof raw[key] !== 'boolean') return `context.${key} must be true or false, got ${JSON.stringify(raw[key])}`;
+    c[key] = raw[key];
+  }
+  if ('exclude' in raw) {
+    if (!Array.isArray(raw.exclude) || !raw.exclude.every((g) => typeof g === 'string')) return `context.exclude must be a list of glob patterns, got ${JSON.stringify(raw.exclude)}`;
+    c.exclude = raw.exclude;
+  }
+  return c;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { suite, test } from 'node:test';
-import { decodingKey, languageEnabled, parseBlockSize, parseSeed, parseSettings } from '../../src/extension/parseSettings';
+import { decodingKey, excludedGlobs, languageEnabled, parseBlockSize, parseSeed, parseSettings } from '../../src/extension/parseSettings';
 import { classifyFailure } from '../../src/extension/requestErrors';
 import { commentLine } from '../../src/extension/commentSyntax';
 import { Snooze, SNOOZE_STEP_MS } from '../../src/extension/snooze';
@@ -44,6 +44,19 @@ suite('parseSettings', () => {
     assert.equal(languageEnabled(from({ enableLanguages: { '*': false, python: true } }), 'go'), false);
     assert.equal(languageEnabled(from({ enableLanguages: { '*': false, python: true } }), 'python'), true);
     assert.equal(languageEnabled(from({ enable: false }), 'python'), false);
+  });
+  test('context sources: on by default, off with ptp.enable; trust and files.exclude go to the worker', () => {
+    const s = from({});
+    assert.deepEqual(s.worker.context, { openFiles: true, workspace: true, trusted: false, exclude: [] });
+    const trusted = parseSettings((k) => ({ 'context.openFiles': false } as Record<string, unknown>)[k], {
+      trusted: true,
+      filesExclude: { '**/.git': true, '**/dist': true, '**/tmp': false, '**/*.js': { when: '$(basename).ts' } },
+    });
+    assert.deepEqual(trusted.worker.context, { openFiles: false, workspace: true, trusted: true, exclude: ['**/.git', '**/dist'] });
+    const off = parseSettings((k) => ({ enable: false } as Record<string, unknown>)[k], { trusted: true, filesExclude: {} });
+    assert.equal(off.worker.context!.openFiles, false);
+    assert.equal(off.worker.context!.workspace, false);
+    assert.deepEqual(excludedGlobs('**/x'), []);
   });
   test('the cache key changes with the seed', () => {
     assert.notEqual(decodingKey(from({ 'decoding.seed': '1' })), decodingKey(from({ 'decoding.seed': '2' })));

@@ -7,7 +7,7 @@ import type { Manifest } from '../../src/engine/index';
 import type { WorkerSettings } from '../../src/protocol/index';
 import { OpenDocuments } from '../../src/server/openDocuments';
 import { RequestTracker } from '../../src/server/requestTracker';
-import { DEFAULT_WORKER_SETTINGS, decodingFor, decodingProblem, readSettings, resolveDecoding } from '../../src/server/settings';
+import { DEFAULT_CONTEXT_SETTINGS, DEFAULT_WORKER_SETTINGS, decodingFor, decodingProblem, readSettings, resolveDecoding } from '../../src/server/settings';
 import { TraceLog, type TraceEntry } from '../../src/server/traceLog';
 
 suite('readSettings', () => {
@@ -36,6 +36,19 @@ suite('readSettings', () => {
     assert.equal(r.settings.requestTimeoutMs, current.requestTimeoutMs);
     assert.equal(r.problems.length, 4);
     assert.match(r.problems[0]!, /^device must be one of auto, cpu, cuda, dml, coreml, got "tpu"$/);
+  });
+
+  test('context: missing means the defaults (no workspace file read until trusted); fields are checked', () => {
+    assert.equal(readSettings({ settings: {} }, current).settings.context, undefined);
+    assert.deepEqual(DEFAULT_CONTEXT_SETTINGS, { openFiles: true, workspace: true, trusted: false, exclude: [] });
+    const on = readSettings({ settings: { context: { openFiles: false, workspace: true, trusted: true, exclude: ['**/gen'] } } }, current);
+    assert.deepEqual(on.settings.context, { openFiles: false, workspace: true, trusted: true, exclude: ['**/gen'] });
+    assert.deepEqual(readSettings({ settings: { context: { trusted: true } } }, current).settings.context, { ...DEFAULT_CONTEXT_SETTINGS, trusted: true });
+    const kept = { ...current, context: { ...DEFAULT_CONTEXT_SETTINGS, trusted: true } };
+    const bad = readSettings({ settings: { context: { trusted: 'yes' } } }, kept);
+    assert.deepEqual(bad.settings.context, kept.context);
+    assert.deepEqual(bad.problems, ['context.trusted must be true or false, got "yes"']);
+    assert.match(readSettings({ settings: { context: { exclude: '**/gen' } } }, current).problems[0]!, /^context\.exclude must be a list of glob patterns/);
   });
 });
 

@@ -256,8 +256,9 @@ suite('worker with the shipped model (stdio)', () => {
     for (const [i, c] of r.calls.entries()) {
       assert.equal(c.index, i);
       // A call commits its accepted drafts plus one token (fewer only at end of text or a cap);
-      // PTP drafts hold at most M - 1 tokens, context drafts at most LOOKUP_BLOCK - 1.
-      const most = c.draft === 'ptp' ? r.stats.blockSize : c.draft === 'context' ? LOOKUP_BLOCK : 1;
+      // PTP drafts hold at most M - 1 tokens, lookup drafts (the prompt, the open documents, the
+      // workspace) at most LOOKUP_BLOCK - 1.
+      const most = c.draft === 'ptp' ? r.stats.blockSize : c.draft === 'none' ? 1 : LOOKUP_BLOCK;
       assert.ok(c.tokens.length <= c.acceptedDrafts + 1 && c.acceptedDrafts + 1 <= most, `call ${i}: ${JSON.stringify(c)}`);
       assert.ok(c.rows >= 1 && c.ms > 0);
     }

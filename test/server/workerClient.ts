@@ -16,6 +16,7 @@ import {
   IPCMessageWriter,
   StreamMessageReader,
   StreamMessageWriter,
+  type InitializeParams,
   type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import type { InitializationOptions, StatusResult, WorkerSettings } from '../../src/protocol/index';
@@ -39,8 +40,11 @@ export interface Worker {
 
 export const TEST_SETTINGS: WorkerSettings = { device: 'cpu', threads: 1, logLevel: 'debug', requestTimeoutMs: 20_000 };
 
-/** `stdio` is what the tests mostly use; `ipc` is how the extension starts the worker. */
-export async function startWorker(settings: Partial<WorkerSettings> = {}, transport: 'stdio' | 'ipc' = 'stdio'): Promise<Worker> {
+/**
+ * `stdio` is what the tests mostly use; `ipc` is how the extension starts the worker.
+ * `initialize`: more of the initialize request (workspace folders, client capabilities).
+ */
+export async function startWorker(settings: Partial<WorkerSettings> = {}, transport: 'stdio' | 'ipc' = 'stdio', initialize: Partial<InitializeParams> = {}): Promise<Worker> {
   if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing: run npm run build first`);
   // The extension's Node options and environment for the worker (not this process's tsx).
   const env = { ...process.env, ...WORKER_ENV };
@@ -64,7 +68,7 @@ export async function startWorker(settings: Partial<WorkerSettings> = {}, transp
     settings: { ...TEST_SETTINGS, ...settings },
     defaultModelPath: DEFAULT_MODEL,
   };
-  await connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions });
+  await connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions, ...initialize });
   await connection.sendNotification(InitializedNotification.type, {});
 
   return {

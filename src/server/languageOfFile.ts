@@ -1,6 +1,7 @@
 /**
  * `languageOfFile`: the VS Code language id for a file name, for the CLI (in the editor,
- * VS Code says). Covers the languages src/context has rules for; anything else is plaintext.
+ * VS Code says) and for the workspace index, which reads only files it names a language for.
+ * Covers the languages src/context has rules for; anything else is plaintext.
  */
 import * as path from 'node:path';
 
@@ -27,5 +28,10 @@ const BY_EXTENSION: Readonly<Record<string, string>> = {
 };
 
 export function languageOfFile(file: string): string {
-  return BY_EXTENSION[path.extname(file).toLowerCase()] ?? 'plaintext';
+  return sourceLanguageOf(file) ?? 'plaintext';
+}
+
+/** The language of a file whose extension src/context has rules for; undefined for any other. */
+export function sourceLanguageOf(file: string): string | undefined {
+  return BY_EXTENSION[path.extname(file).toLowerCase()];
 }
