@@ -12,10 +12,10 @@
  *   head[hash(window ending at p)] = the latest such p;  next[p] = the one before it
  *
  * Replacing or deleting a document overwrites its tokens with SEP in place: no window there can
- * match again, and its chain links only cost a skip. When the dead share outgrows the live one,
- * the next `set` that needs room compacts the arena (one pass, proportional to the live tokens).
- * Memory: 6 bytes per arena token (2 for a token while the vocabulary fits 16 bits, 4 otherwise,
- * plus 4 for the chain) and a fixed head table.
+ * match again, and its chain links only cost a skip. Once a quarter of the arena is dead, the
+ * next `set` that needs room compacts it (one pass, proportional to the live tokens). Memory: 6
+ * bytes per arena slot (2 for a token while the vocabulary fits 16 bits, 4 otherwise, plus 4 for
+ * the chain), at most about maxTokens + documents slots, and a fixed head table.
  */
 
 /** Tokens in the window a chain is keyed on: a shorter match says too little about what follows. */
@@ -67,6 +67,9 @@ export class TokenIndex {
   private used = 0;
   private live = 0;
   private readonly spans = new Map<string, Span>();
+  /** Arena start and id of every non-empty document added since the last compaction, in arena order (deleted ones too: their tokens are SEP, so they never match). */
+  private starts: number[] = [];
+  private startIds: string[] = [];
 
   constructor(options: TokenIndexOptions = {}) {
     this.maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
@@ -115,6 +118,8 @@ export class TokenIndex {
     this.used += tokens.length + 1;
     this.live += tokens.length;
     this.spans.set(id, { start, end: start + tokens.length });
+    this.starts.push(start);
+    this.startIds.push(id);
     this.link(start, start + tokens.length);
     return true;
   }
@@ -130,6 +135,8 @@ export class TokenIndex {
 
   clear(): void {
     this.spans.clear();
+    this.starts = [];
+    this.startIds = [];
     this.used = 0;
     this.live = 0;
     this.arena = new Uint16Array(1024);
@@ -187,18 +194,36 @@ export class TokenIndex {
     }
   }
 
+  /** The document whose tokens hold arena `position` (a matched one: live). Binary search over `starts`. */
   private documentAt(position: number): string {
-    for (const [id, span] of this.spans) if (position >= span.start && position < span.end) return id;
-    throw new Error(`TokenIndex: position ${position} belongs to no document`);
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= position) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.startIds[lo]!;
   }
 
-  /** Room for `extra` more arena slots: compact if the dead tokens would pay for it, else grow. */
+  /**
+   * Room for `extra` more arena slots: compact first once a quarter of the arena is dead, then
+   * grow by doubling, but never past what maxTokens live tokens need (plus the new document).
+   */
   private reserve(extra: number): void {
     if (this.used + extra <= this.arena.length) return;
     const dead = this.used - this.live - this.spans.size;
-    if (dead > this.live) this.compact();
+    if (dead > 0 && dead >= this.used / 4) this.compact(extra);
     if (this.used + extra <= this.arena.length) return;
-    const capacity = Math.max(this.used + extra, 2 * this.arena.length);
+    this.resize(Math.max(this.used + extra, Math.min(2 * this.arena.length, this.ceiling() + extra)));
+  }
+
+  /** Arena slots maxTokens live tokens and their separators need. */
+  private ceiling(): number {
+    return this.maxTokens + this.spans.size + 1;
+  }
+
+  private resize(capacity: number): void {
     const arena = this.sep === SEP16 ? new Uint16Array(capacity) : new Uint32Array(capacity);
     arena.set(this.arena.subarray(0, this.used));
     const next = new Int32Array(capacity);
@@ -207,21 +232,28 @@ export class TokenIndex {
     this.next = next;
   }
 
-  /** Rewrites the arena with the live documents only, in the order they were added, and re-links it. */
-  private compact(): void {
-    const order = [...this.spans.entries()].sort((x, y) => x[1].start - y[1].start);
+  /** Rewrites the arena with the live documents only, in the order they were added, and re-links it; room for `extra` more. */
+  private compact(extra: number): void {
+    const order = [...this.spans.entries()].filter(([, span]) => span.end > span.start).sort((x, y) => x[1].start - y[1].start);
     const old = this.arena;
-    const arena = this.sep === SEP16 ? new Uint16Array(Math.max(1024, this.live + order.length)) : new Uint32Array(Math.max(1024, this.live + order.length));
+    const needed = this.live + order.length + extra;
+    const capacity = Math.max(1024, Math.min(2 * needed, Math.max(needed, this.ceiling() + extra)));
+    const arena = this.sep === SEP16 ? new Uint16Array(capacity) : new Uint32Array(capacity);
+    this.starts = [];
+    this.startIds = [];
     let at = 0;
     for (const [id, span] of order) {
       arena.set(old.subarray(span.start, span.end), at);
       const moved = { start: at, end: at + span.end - span.start };
+      this.starts.push(at);
+      this.startIds.push(id);
       at = moved.end;
       arena[at++] = this.sep;
       this.spans.set(id, moved);
     }
+    for (const [id, span] of this.spans) if (span.end === span.start) this.spans.set(id, { start: at, end: at });
     this.arena = arena;
-    this.next = new Int32Array(arena.length);
+    this.next = new Int32Array(capacity);
     this.used = at;
     this.head.fill(-1);
     for (const span of this.spans.values()) this.link(span.start, span.end);

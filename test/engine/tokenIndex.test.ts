@@ -84,3 +84,18 @@ test('token ids past 16 bits (a large vocabulary) are stored and matched exactly
   assert.deepEqual(index.match([1, 2, 3], 5)?.tokens, [4]);
   assert.throws(() => index.set('bad', [1, -1]), /token -1 at 1/);
 });
+
+test('memory stays within what maxTokens live tokens need, however often documents are replaced', () => {
+  const maxTokens = 20_000;
+  const index = new TokenIndex({ maxTokens });
+  const headBytes = index.bytes - 1024 * 6;
+  for (let i = 0; i < 300; i++) assert.ok(index.set(`doc${i % 3}`, range(i, i + 6000)), `set ${i}`);
+  // 6 bytes per slot (16-bit token + chain link); the ceiling is maxTokens + documents + one more document.
+  const ceiling = (maxTokens + 4 + 6000) * 6;
+  assert.ok(index.bytes - headBytes <= ceiling, `${index.bytes - headBytes} bytes of arena for at most ${maxTokens} live tokens`);
+  assert.equal(index.tokens, 18_000);
+  assert.deepEqual(index.match([299, 300, 301], 2)?.tokens, [302, 303]);
+  // [297 298 299] is in doc0 (297 on) alone: doc1 starts at 298, doc2 at 299.
+  assert.equal(index.match([297, 298, 299], 2)?.id, 'doc0', 'the binary search names the right document');
+  assert.equal(index.match([300, 301, 302], 2)?.id, 'doc2', 'ties go to the latest');
+});
