@@ -3,7 +3,7 @@
  * emptied block bodies, with the rest of the file, the open files and the workspace as draft
  * sources. AR against PTP on the same model, in one run, side by side.
  *
- *   npm run bench:fim                   (= node --import tsx bench/fim-speed.ts; ~10 min)
+ *   npm run bench:fim                   (= node --import tsx bench/fim-speed.ts; ~4 min)
  *   npm run bench:fim -- --limit 10     (the first 10 cases of each kind)
  *
  * Cases: bench/data/fim-speed.jsonl (80 whole-line, 40 block; Python, JS, TS, Go; validation

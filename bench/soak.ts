@@ -25,7 +25,12 @@
  * bench/lib/soakReport.ts turns what they recorded into the checks and the results file.
  *
  * Options: --requests N (10000), --speed S (simulated seconds per real second, 1.5), --seed N (1),
- * --warmup N (fewest requests before the RSS baseline, 1000), --out NAME (soak: bench/results/NAME.{md,json}).
+ * --warmup N (fewest requests before the RSS baseline, 1000), --out NAME (soak: bench/results/NAME.{md,json}),
+ * --workspace N (0: none): a trusted workspace folder of N source files (bench/lib/workspaceFixture.ts,
+ * from node_modules, plus 10 files the index must skip) is added, as "Add Folder to Workspace"
+ * does, at half the warm-up; warm-up then also waits for the index to be built, so the RSS baseline
+ * holds it. The report adds the index's build time, files and memory, worker RSS against 400 MB,
+ * and completion latency before the folder, while the index builds, and after.
  *
  * The typist, in simulated time (all waits are divided by --speed):
  *
@@ -48,6 +53,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -59,22 +66,31 @@ import { Rng } from './lib/rng';
 import { soakReport, type SoakConfig } from './lib/soakReport';
 import { Typist } from './lib/typist';
 import { typistFiles } from './lib/typistFiles';
-import { isAlive, shutdownWorker, startWorker } from './lib/worker';
+import { addFolder, isAlive, shutdownWorker, startWorker } from './lib/worker';
+import { makeWorkspace } from './lib/workspaceFixture';
 
 // ---- options ---------------------------------------------------------------------------------
 
 const opts = args();
 const REQUESTS = Number(opts.get('requests') ?? 10_000);
 const OUT = opts.get('out') ?? 'soak';
+const WORKSPACE_FILES = Number(opts.get('workspace') ?? 0);
+const WARMUP = Number(opts.get('warmup') ?? Math.min(1000, Math.floor(REQUESTS / 10)));
 
 const config: SoakConfig = {
   requests: REQUESTS,
   /** Simulated seconds per real second: 1.5 keeps 10,000 requests under ~8 minutes here. */
   speed: Number(opts.get('speed') ?? 1.5),
   seed: Number(opts.get('seed') ?? 1),
-  warmup: Number(opts.get('warmup') ?? Math.min(1000, Math.floor(REQUESTS / 10))),
-  /** The extension's defaults (package.json ptp.* settings). */
-  settings: { device: 'auto', threads: 0, logLevel: 'info', requestTimeoutMs: 2000 },
+  warmup: WARMUP,
+  /** The extension's defaults (package.json ptp.* settings), in a trusted workspace when there is one. */
+  settings: {
+    device: 'auto',
+    threads: 0,
+    logLevel: 'info',
+    requestTimeoutMs: 2000,
+    ...(WORKSPACE_FILES > 0 ? { context: { openFiles: true, workspace: true, trusted: true, exclude: [] } } : {}),
+  },
   decoding: { decoder: 'ptp', blockSize: 'auto', temperature: 0.2, topK: 50, topP: 0.95, maxTokens: 64 },
   statusPollMs: 250,
   idleSamples: 5,
@@ -82,6 +98,7 @@ const config: SoakConfig = {
   /** One running request, the newest waiting, and one finishing its last model call after a cancel. */
   maxPending: 3,
   rssToleranceBytes: 20 * 2 ** 20,
+  maxRssBytes: 400 * 2 ** 20,
 };
 /** Generate Code at the first pause after every this many requests. */
 const GENERATE_EVERY = Math.min(1500, Math.floor(REQUESTS / 6));
@@ -93,16 +110,28 @@ async function main(): Promise<void> {
   const files = typistFiles();
   const run = runInfo(createHash('sha256').update(readFileSync(join(MODEL_DIR, 'model.onnx'))).digest('hex'));
   log(`soak: ${REQUESTS} requests, speed ${config.speed}x, seed ${config.seed}, warm-up ${config.warmup}; ${files.length} files (${files.map((f) => f.languageId).join(', ')})`);
+  const workspaceDir = WORKSPACE_FILES > 0 ? mkdtempSync(join(tmpdir(), 'ptp-soak-workspace-')) : undefined;
+  const fixture = workspaceDir === undefined ? undefined : makeWorkspace(workspaceDir, WORKSPACE_FILES);
+  if (fixture) log(`workspace: ${fixture.files} source files (${mib(fixture.bytes)} MiB) and ${fixture.skippedExpected} to skip in ${workspaceDir}, added at request ${Math.floor(WARMUP / 2)}`);
   const w = await startWorker(config.settings, MODEL_DIR);
   const startStatus = await w.connection.sendRequest(StatusRequest);
-  const session = new Typist(w, rng, { requests: REQUESTS, speed: config.speed, warmup: config.warmup, generateEvery: GENERATE_EVERY, decoding: config.decoding, statusPollMs: config.statusPollMs });
+  const built = (): boolean => fixture === undefined || session.statusSamples.at(-1)?.workspace.state === 'done';
+  const session = new Typist(w, rng, { requests: REQUESTS, speed: config.speed, warmup: config.warmup, generateEvery: GENERATE_EVERY, decoding: config.decoding, statusPollMs: config.statusPollMs, ready: built });
   const started = performance.now();
+  let addedAt: number | undefined;
+  const watch = setInterval(() => {
+    if (workspaceDir === undefined || addedAt !== undefined || session.sent.length < WARMUP / 2) return;
+    addedAt = session.sent.length;
+    void addFolder(w, workspaceDir);
+  }, 50);
   const progress = setInterval(() => {
     const s = session.statusSamples.at(-1);
-    log(`  ${session.sent.length} sent, ${((performance.now() - started) / 1000).toFixed(0)} s, rss ${s ? mib(s.rssBytes) : '?'} MiB, pending ${s?.pending ?? '?'}`);
+    const ws = s && fixture ? `, workspace ${s.workspace.state} ${s.workspace.files} files` : '';
+    log(`  ${session.sent.length} sent, ${((performance.now() - started) / 1000).toFixed(0)} s, rss ${s ? mib(s.rssBytes) : '?'} MiB, pending ${s?.pending ?? '?'}${ws}`);
   }, 30_000);
   await session.run(files);
   clearInterval(progress);
+  clearInterval(watch);
   const soakMs = performance.now() - started;
   // Idle, as a person reading: the memory the soak left behind.
   const idle: StatusResult[] = [];
@@ -114,7 +143,9 @@ async function main(): Promise<void> {
   await shutdownWorker(w);
   run.load.push(sampleLoad());
 
-  const { info, checks, summary, rssTimeline, samples, md } = soakReport(config, { session, worker: w, files, run, startStatus, idle, alive, soakMs });
+  if (workspaceDir !== undefined) rmSync(workspaceDir, { recursive: true, force: true });
+  const workspace = fixture && { ...fixture, addedAt };
+  const { info, checks, summary, rssTimeline, samples, md } = soakReport(config, { session, worker: w, files, run, startStatus, idle, alive, soakMs, workspace });
   writeResults(OUT, { info, checks, summary, rssTimeline, samples }, md);
   for (const c of checks) log(`${c.ok ? 'pass' : 'FAIL'}  ${c.check}: ${c.value}`);
   log(

@@ -3,6 +3,7 @@
  * markdown tables, from what the typist and the worker recorded.
  */
 import type { DecodingSettings, StatusResult, WorkerSettings } from '../../src/protocol/index';
+import { WORKSPACE_MAX_TOKENS } from '../../src/server/workspaceIndex';
 import type { RunInfo } from './machine';
 import { runInfoMarkdown } from './machine';
 import { mib, table } from './report';
@@ -10,6 +11,7 @@ import { histogram, median, percentiles, quantile, round, slopePerThousand, type
 import type { Outcome, Sent, StatusSample, Typist } from './typist';
 import type { SourceFile } from './typistFiles';
 import type { Worker } from './worker';
+import type { WorkspaceFixture } from './workspaceFixture';
 
 /** What the soak ran with and what it checks against. */
 export interface SoakConfig {
@@ -25,6 +27,14 @@ export interface SoakConfig {
   readonly maxPending: number;
   /** Most RSS change from the settled baseline to after the soak. */
   readonly rssToleranceBytes: number;
+  /** Most worker RSS at any sample. */
+  readonly maxRssBytes: number;
+}
+
+/** The workspace folder the soak added (--workspace). */
+export interface SoakWorkspace extends WorkspaceFixture {
+  /** Requests sent when the folder was added; undefined if the soak ended first. */
+  readonly addedAt: number | undefined;
 }
 
 /** What the run left to report on. */
@@ -39,6 +49,7 @@ export interface SoakRun {
   readonly idle: readonly StatusResult[];
   readonly alive: boolean;
   readonly soakMs: number;
+  readonly workspace?: SoakWorkspace;
 }
 
 export interface Check {
@@ -76,7 +87,10 @@ export function soakReport(config: SoakConfig, r: SoakRun) {
     { check: 'RSS after the soak within 20 MB of where it settled after warm-up', ok: Math.abs(rssDelta) <= config.rssToleranceBytes, value: `${mib(warmRss)} → ${mib(endRss)} MiB (${rssDelta >= 0 ? '+' : ''}${mib(rssDelta)} MiB)` },
     // The worker answers between model calls (onnxruntime-node runs a call on the main thread).
     { check: `ptp/status answered within the ${config.settings.requestTimeoutMs} ms request cap every time`, ok: Math.max(...statusMs) < config.settings.requestTimeoutMs, value: `p99 ${p99(statusMs)} ms, max ${Math.max(...statusMs).toFixed(0)} ms` },
+    { check: `worker RSS never above ${mib(config.maxRssBytes)} MB`, ok: Math.max(...rss) <= config.maxRssBytes, value: `max ${mib(Math.max(...rss))} MiB` },
   ];
+  const ws = r.workspace && workspaceReport(r.workspace, session, end);
+  if (ws) checks.push(...ws.checks);
 
   const summary = {
     requests: {
@@ -108,6 +122,7 @@ export function soakReport(config: SoakConfig, r: SoakRun) {
     typist: session.counts,
     generates: session.generates,
     failures: session.failures.slice(0, 20),
+    ...(ws ? { workspace: ws.summary } : {}),
   };
   const info = {
     ...run,
@@ -183,11 +198,79 @@ export function soakReport(config: SoakConfig, r: SoakRun) {
       ['requests sent', 'RSS MiB', 'JS heap MiB', 'external MiB', 'native MiB', 'pending (max)'],
       rssTimeline.map((r) => [r.sent, mib(r.rssBytes), mib(r.heapUsedBytes), mib(r.externalBytes), mib(r.nativeBytes), r.pending]),
     ),
+    ...(ws ? ['', ...ws.md] : []),
   ];
   // Every status sample, for a closer look: [requests sent, RSS MiB, JS heap MiB, external MiB, pending, status ms].
   const samples = session.statusSamples.map((s) => [s.sent, ...[s.rssBytes, s.heapUsedBytes, s.externalBytes].map((b) => round(b / 2 ** 20, 1)), s.pending, round(s.statusMs, 1)]);
   return { info, checks, summary, rssTimeline, samples, md };
 }
+
+/**
+ * The workspace index: built (every copied file in, none of the ones to skip), its build time
+ * and memory, and completion latency before the folder, while it builds and after. A request's
+ * phase is the index state at the last status sample before it was sent.
+ */
+function workspaceReport(fixture: SoakWorkspace, session: Typist, end: StatusResult) {
+  const index = end.index.workspace;
+  const samples = session.statusSamples;
+  const stateAt = (t: number): StatusSample['workspace']['state'] => {
+    let lo = 0;
+    let hi = samples.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (samples[mid]!.t <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? 'off' : samples[lo - 1]!.workspace.state;
+  };
+  const addedAt = fixture.addedAt ?? Infinity;
+  const completed = session.sent.filter((s) => s.outcome === 'completed');
+  const phase = (name: string, keep: (s: Sent) => boolean) => ({ phase: name, latencyMs: percentiles(completed.filter(keep).map((s) => s.answeredAt! - s.sentAt)) });
+  const phases = [
+    phase(`before the folder (requests ${COLD}-${fixture.addedAt ?? '?'})`, (s) => s.index >= COLD && s.index < addedAt),
+    phase('while the index builds', (s) => s.index >= addedAt && stateAt(s.sentAt) === 'building'),
+    phase('after it is built', (s) => s.index >= addedAt && stateAt(s.sentAt) === 'done'),
+  ];
+  const building = samples.filter((s) => s.workspace.state === 'building');
+  const rssBuilt = samples.filter((s) => s.workspace.state === 'done').map((s) => s.rssBytes);
+  const summary = {
+    fixture: { files: fixture.files, bytes: fixture.bytes, skippedExpected: fixture.skippedExpected, addedAtRequest: fixture.addedAt },
+    index,
+    buildRequests: building.length > 0 ? [building[0]!.sent, building.at(-1)!.sent] : undefined,
+    rssMedianBuiltBytes: rssBuilt.length > 0 ? median(rssBuilt) : undefined,
+    phases,
+  };
+  const checks: Check[] = [
+    { check: 'the workspace index was built', ok: index.state === 'done', value: `${index.state}${index.buildMs !== undefined ? ` in ${(index.buildMs / 1000).toFixed(1)} s` : ''}` },
+    {
+      check: `it holds the ${fixture.files} source files and none of the ${fixture.skippedExpected} to skip (or stopped at its token cap)`,
+      // A file to skip that got in would make the count exceed the copied ones; the cap can stop it short.
+      ok: index.files === fixture.files || (index.files < fixture.files && index.tokens > 0.95 * WORKSPACE_MAX_TOKENS),
+      value: `${index.files} indexed of ${index.found} found, ${index.tokens} tokens`,
+    },
+  ];
+  const md = [
+    '## The workspace index',
+    '',
+    `A trusted folder of ${fixture.files} source files (${mib(fixture.bytes)} MiB, copied from node_modules by bench/lib/workspaceFixture.ts) and ${fixture.skippedExpected} files it must skip ` +
+      `(.gitignore'd, node_modules/, binary, 2 MiB, a link outside), added at request ${fixture.addedAt ?? '(never)'}. ` +
+      `Built: ${index.state}, ${index.files} files indexed of ${index.found} found, ${index.tokens.toLocaleString('en-US')} tokens, ${mib(index.bytes)} MiB of arrays, ` +
+      `in ${index.buildMs !== undefined ? (index.buildMs / 1000).toFixed(1) : '?'} s of wall-clock time while the typist typed` +
+      (summary.buildRequests ? ` (requests ${summary.buildRequests[0]}-${summary.buildRequests[1]})` : '') +
+      `; worker RSS once built: median ${summary.rssMedianBuiltBytes !== undefined ? mib(summary.rssMedianBuiltBytes) : '?'} MiB.`,
+    '',
+    `Completion latency by the index's state when the request was sent (the first ${COLD} requests, a cold start, left out):`,
+    '',
+    ...table(
+      ['phase', 'n', 'p50', 'p95', 'p99', 'max'],
+      phases.map((p) => [p.phase, ...statRow(p.latencyMs)]),
+    ),
+  ];
+  return { summary, checks, md };
+}
+
+/** Requests left out of the latency phases: the first ones after start, a cold cache. */
+const COLD = 100;
 
 function statRow(s: Percentiles): Array<string | number> {
   return [s.n, s.p50, s.p95, s.p99, s.max];

@@ -35,6 +35,8 @@ export interface TypistOptions {
   /** Decoding settings sent with every request. */
   readonly decoding: DecodingSettings;
   readonly statusPollMs: number;
+  /** A further condition for warm-up to end (the soak's: the workspace index is built). */
+  readonly ready?: () => boolean;
 }
 
 export type Outcome = 'completed' | 'empty' | 'cancelled' | 'superseded' | 'timeout' | 'failed';
@@ -58,6 +60,8 @@ export interface StatusSample {
   externalBytes: number;
   pending: number;
   statusMs: number;
+  /** The workspace index's state (ptp/status `index.workspace`). */
+  workspace: StatusResult['index']['workspace'];
 }
 
 export class Typist {
@@ -68,7 +72,7 @@ export class Typist {
   readonly counts = { keystrokes: 0, typos: 0, accepted: 0, acceptedChars: 0, pauses: 0, longPauses: 0, invoked: 0, fileSwitches: 0, closes: 0, reopens: 0 };
   /**
    * The request index where warm-up ended: at least `warmup` requests, one Generate Code run,
-   * and every file typed in or a fifth of the requests sent.
+   * every file typed in or a fifth of the requests sent, and `ready()` if given.
    */
   warmupEnd: number | undefined;
   private readonly visited = new Set<string>();
@@ -229,7 +233,7 @@ export class Typist {
     this.inflight = sent;
     this.visited.add(file.uri);
     const everyFile = this.visited.size === this.fileCount || sent.index >= this.options.requests / 5;
-    if (this.warmupEnd === undefined && sent.index >= this.options.warmup && this.generates.length > 0 && everyFile) this.warmupEnd = sent.index;
+    if (this.warmupEnd === undefined && sent.index >= this.options.warmup && this.generates.length > 0 && everyFile && (this.options.ready?.() ?? true)) this.warmupEnd = sent.index;
     const extras: InlineCompletionExtras = { decoding: this.options.decoding, alternatives: explicit ? 3 : 1 };
     this.w.connection
       .sendRequest(
@@ -307,7 +311,7 @@ export class Typist {
   async status(): Promise<StatusResult> {
     const started = performance.now();
     const s = await this.w.connection.sendRequest(StatusRequest);
-    this.statusSamples.push({ t: started, sent: this.sent.length, rssBytes: s.rssBytes, heapUsedBytes: s.heapUsedBytes, externalBytes: s.externalBytes, pending: s.pending, statusMs: performance.now() - started });
+    this.statusSamples.push({ t: started, sent: this.sent.length, rssBytes: s.rssBytes, heapUsedBytes: s.heapUsedBytes, externalBytes: s.externalBytes, pending: s.pending, statusMs: performance.now() - started, workspace: s.index.workspace });
     return s;
   }
 

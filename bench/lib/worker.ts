@@ -6,9 +6,11 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  DidChangeWorkspaceFoldersNotification,
   ExitNotification,
   InitializeRequest,
   InitializedNotification,
@@ -44,11 +46,15 @@ export async function startWorker(settings: WorkerSettings, modelDir: string): P
   connection.onNotification('window/logMessage', (p: { type: number; message: string }) => {
     if (p.type === 1) logErrors.push(p.message);
   });
+  // The server registers for folder changes; the client says yes, as VS Code does.
+  connection.onRequest('client/registerCapability', () => null);
   // As vscode-languageclient does: a closed connection rejects what is pending.
   connection.onClose(() => connection.dispose());
   connection.listen();
   const initializationOptions: InitializationOptions = { settings, defaultModelPath: modelDir };
-  await connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions });
+  // No folder yet; like VS Code, the client sends folder changes (addFolder).
+  const capabilities = { workspace: { workspaceFolders: true } };
+  await connection.sendRequest(InitializeRequest.type, { processId: process.pid, rootUri: null, workspaceFolders: null, capabilities, initializationOptions });
   await connection.sendNotification(InitializedNotification.type, {});
   for (;;) {
     const s = await connection.sendRequest(StatusRequest);
@@ -57,6 +63,12 @@ export async function startWorker(settings: WorkerSettings, modelDir: string): P
     await sleep(100);
   }
   return { child, connection, stderr: () => stderr, logErrors };
+}
+
+/** Opens a workspace folder, as VS Code's "Add Folder to Workspace" does. */
+export async function addFolder(w: Worker, dir: string): Promise<void> {
+  const folder = { uri: pathToFileURL(dir).href, name: basename(dir) };
+  await w.connection.sendNotification(DidChangeWorkspaceFoldersNotification.type, { event: { added: [folder], removed: [] } });
 }
 
 export function isAlive(w: Worker): boolean {
