@@ -3,7 +3,7 @@
  * src/engine/lookup.ts CONFIDENCE_BY_MATCH, which PTP reads to pick among drafts (the one
  * expected to keep the most tokens) and to cut a draft's tail.
  *
- *   npm run bench:lookup-sources        (= node --import tsx bench/lookup-sources.ts; ~3 min)
+ *   npm run bench:lookup-sources        (= node --import tsx bench/lookup-sources.ts; ~1 min)
  *
  * Cases: the FIM speed cases (bench/data/fim-speed.jsonl, after Enter, whole files, validation
  * packages) with their files as the open files and the workspace (bench/lib/references.ts), and
@@ -13,9 +13,16 @@
  * and the output so far proposes one draft per source; a proposed token counts, by the tokens
  * matched behind it (the draft's match length plus its position in the draft), as right when it
  * equals AR's token given the draft's earlier tokens were.
+ *
+ * Then, on the FIM speed cases, a lookup-only decode simulated over each AR output: every call
+ * verifies one draft and commits its accepted tokens plus one; tokens per call when the draft
+ * is the one expected to keep the most (what ptp.ts picks), when it is the one that would
+ * keep the most (an oracle: the most a tree of every candidate could commit), and from the
+ * sequence alone. The gap between the first two is what verifying several candidates per
+ * call could win.
  */
 import { analyze, buildPrompt, type SyntaxDocument } from '../src/context';
-import { CONFIDENCE_BY_MATCH, Engine, LOOKUP_BLOCK, lookupDrafts, type LookupSource, suffixSpan } from '../src/engine';
+import { CONFIDENCE_BY_MATCH, Engine, expectedAccepted, LOOKUP_BLOCK, type LookupDraft, lookupDrafts, type LookupSource, suffixSpan } from '../src/engine';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
@@ -32,6 +39,13 @@ const TOP = 14;
 /** [accepted, proposed] per source and matched length. */
 type Counts = Record<LookupSource, [number, number][]>;
 
+/** Simulated lookup-only decodes: calls per way of choosing the draft, over the same tokens. */
+const PICKS = ['picked by expected kept tokens (shipped)', 'oracle: the candidate that keeps the most', 'the sequence only (no references)'] as const;
+interface Picks {
+  tokens: number;
+  calls: number[];
+}
+
 (async () => {
   const engine = await Engine.load(MODEL_DIR);
   const info = runInfo(engine.manifest.onnx.sha256);
@@ -43,9 +57,10 @@ type Counts = Record<LookupSource, [number, number][]>;
   const counts = Object.fromEntries(SOURCES.map((s) => [s, Array.from({ length: TOP + 1 }, () => [0, 0] as [number, number])])) as Counts;
   const store = newStore();
   let positions = 0;
+  const picks: Picks = { tokens: 0, calls: PICKS.map(() => 0) };
   for (const [n, c] of [...fim, ...evalCases].entries()) {
     const doc = await openCase(store, c);
-    positions += await calibrate(engine, policy, doc, c, n, fim.includes(c) ? references : undefined, counts);
+    positions += await calibrate(engine, policy, doc, c, n, fim.includes(c) ? references : undefined, counts, picks);
     store.close(doc.uri);
   }
   info.load.push(sampleLoad());
@@ -61,17 +76,29 @@ type Counts = Record<LookupSource, [number, number][]>;
     '',
     ...table(['matched', ...SOURCES], rows),
     '',
+    '## Picking among candidates',
+    '',
+    `A lookup-only decode simulated over the AR outputs of the ${fim.length} FIM speed cases (${picks.tokens} tokens): each call verifies one draft and commits its accepted tokens plus one. No PTP drafts and no cut of a draft's tail, so the rates are not the engine's; what matters is the gap between the rows.`,
+    '',
+    ...table(
+      ['draft verified per call', 'calls', 'tok/call'],
+      PICKS.map((name, k) => [name, picks.calls[k]!, fmt(picks.tokens / Math.max(1, picks.calls[k]!), 2)]),
+    ),
+    '',
     '## In use (src/engine/lookup.ts CONFIDENCE_BY_MATCH)',
     '',
     ...table(['source', 'by matched 0, 1, 2, …'], SOURCES.map((s) => [s, CONFIDENCE_BY_MATCH[s].join(', ')])),
   ];
-  writeResults('lookup-sources', { run: info, counts }, md);
+  writeResults('lookup-sources', { run: info, counts, picks: { tokens: picks.tokens, calls: Object.fromEntries(PICKS.map((name, k) => [name, picks.calls[k]])) } }, md);
   store.dispose();
   await engine.dispose();
 })().catch(exitOnError());
 
-/** One AR completion at the case's cursor; adds its positions' draft outcomes to `counts`. */
-async function calibrate(engine: Engine, policy: ReturnType<typeof loadPolicy>, doc: SyntaxDocument, c: FimCase, n: number, references: CaseReferences | undefined, counts: Counts): Promise<number> {
+/**
+ * One AR completion at the case's cursor; adds its positions' draft outcomes to `counts` and,
+ * for a case with references, its simulated lookup-only decodes to `picks`.
+ */
+async function calibrate(engine: Engine, policy: ReturnType<typeof loadPolicy>, doc: SyntaxDocument, c: FimCase, n: number, references: CaseReferences | undefined, counts: Counts, picks: Picks): Promise<number> {
   const prompt = buildPrompt(doc.text, c.offset).prompt!;
   const lineStart = doc.text.lastIndexOf('\n', c.offset - 1) + 1;
   const firstLine = doc.text.slice(lineStart, c.offset).trim() === '' && /^\r?\n|^$/.test(doc.text.slice(c.offset));
@@ -92,5 +119,37 @@ async function calibrate(engine: Engine, policy: ReturnType<typeof loadPolicy>, 
       }
     }
   }
+  if (references !== undefined) simulatePicks(out, ids, span, refs, picks);
   return Math.max(0, out.length - 1);
+}
+
+/** Leading tokens of `d` equal to `out` from `at`. */
+function kept(d: LookupDraft, out: readonly number[], at: number): number {
+  let j = 0;
+  while (j < d.tokens.length && at + j < out.length && d.tokens[j] === out[at + j]) j++;
+  return j;
+}
+
+/** Lookup-only decodes of `out` (after the first token, which the prompt call commits), one per way of picking. */
+function simulatePicks(out: readonly number[], ids: readonly number[], span: readonly [number, number] | undefined, refs: Parameters<typeof lookupDrafts>[3], picks: Picks): void {
+  const choose: Array<(drafts: LookupDraft[], at: number) => number> = [
+    (drafts, at) => {
+      let best: LookupDraft | undefined;
+      for (const d of drafts) if (best === undefined || expectedAccepted(d.conf) > expectedAccepted(best.conf)) best = d;
+      return best === undefined ? 0 : kept(best, out, at);
+    },
+    (drafts, at) => Math.max(0, ...drafts.map((d) => kept(d, out, at))),
+    (drafts, at) => {
+      const own = drafts.find((d) => d.source === 'suffix' || d.source === 'context');
+      return own === undefined ? 0 : kept(own, out, at);
+    },
+  ];
+  picks.tokens += Math.max(0, out.length - 1);
+  choose.forEach((pick, k) => {
+    for (let at = 1; at < out.length; ) {
+      const drafts = lookupDrafts([...ids, ...out.slice(0, at)], LOOKUP_BLOCK - 1, span, refs);
+      at += Math.min(pick(drafts, at), out.length - at - 1) + 1;
+      picks.calls[k]!++;
+    }
+  });
 }
