@@ -37,6 +37,8 @@ export interface PtpExtensionApi {
   readonly activationMs: number;
   whenReady(timeoutMs?: number): Promise<StatusResult>;
   workerStatus(): WorkerStatus;
+  /** The worker's report, asked for now (ptp/status). */
+  workerReport(): Promise<StatusResult | undefined>;
   lastInlineOutcome(): InlineOutcome | undefined;
   inlineCounters(): Readonly<InlineCounters>;
   statusBarText(): string;
@@ -106,6 +108,7 @@ function wireUp(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, 
     activationMs,
     whenReady: (timeoutMs = 120_000) => worker.whenReady(timeoutMs),
     workerStatus: () => worker.status,
+    workerReport: () => worker.report(),
     lastInlineOutcome: () => provider.lastOutcome,
     inlineCounters: () => ({ ...provider.counters, skipped: { ...provider.counters.skipped } }),
     statusBarText: () => statusBar.text,

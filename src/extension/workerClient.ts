@@ -136,6 +136,15 @@ export class WorkerClient implements vscode.Disposable {
     this.setStatus({ phase: 'stopped' });
   }
 
+  /** Asks the worker for its report now (ptp/status); undefined while no worker runs. */
+  async report(): Promise<StatusResult | undefined> {
+    const client = this.client;
+    if (client === undefined || !client.isRunning()) return undefined;
+    const report = await client.sendRequest(StatusRequest);
+    if (this.client === client) this.onReport(report);
+    return report;
+  }
+
   /** Resolves with the worker's report once it is ready; rejects on error or after timeoutMs. */
   whenReady(timeoutMs: number): Promise<StatusResult> {
     return new Promise((resolve, reject) => {

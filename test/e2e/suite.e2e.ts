@@ -19,6 +19,7 @@ async function main(): Promise<number> {
   if (!fs.existsSync(suiteIndex)) throw new Error(`${suiteIndex} is missing: run node scripts/build-suite.mjs`);
   if (!fs.existsSync(path.join(ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: run npm run build');
   const dirs = runDirs('e2e-suite');
+  seedWorkspace(dirs.workspace);
   const started = Date.now();
   const server = await startCodeServer(dirs, {
     smokeTestDriver: true,
@@ -58,6 +59,17 @@ async function main(): Promise<number> {
     await context.close().catch(() => undefined);
     await server.stop();
   }
+}
+
+/**
+ * The folder the suite opens, for test/suite/workspaceIndex.suite.ts: the two examples, and a
+ * .gitignore'd build output the worker's workspace index must not read.
+ */
+function seedWorkspace(dir: string): void {
+  for (const name of ['inventory.py', 'sample.ts']) fs.copyFileSync(path.join(ROOT, 'examples', name), path.join(dir, name));
+  fs.writeFileSync(path.join(dir, '.gitignore'), 'build/\n');
+  fs.mkdirSync(path.join(dir, 'build'));
+  fs.writeFileSync(path.join(dir, 'build', 'inventory.js'), 'exports.total = () => 0;\n');
 }
 
 main().then(
