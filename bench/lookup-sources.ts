@@ -17,16 +17,19 @@
  * Then, on the FIM speed cases, a lookup-only decode simulated over each AR output: every call
  * verifies one draft and commits its accepted tokens plus one; tokens per call when the draft
  * is the one expected to keep the most (what ptp.ts picks), when it is the one that would
- * keep the most (an oracle: the most a tree of every candidate could commit), and from the
- * sequence alone. The gap between the first two is what verifying several candidates per
- * call could win.
+ * keep the most (an oracle: the most a tree of every candidate could commit), when the
+ * references are searched exhaustively instead of through TokenIndex's hash chain (the longest
+ * match anywhere, which a suffix array would find: bench/lib/exhaustiveIndex.ts), and from the
+ * sequence alone. The gap between the first two is what verifying several candidates per call
+ * could win; between the first and the third, what a suffix array could.
  */
 import { analyze, buildPrompt, type SyntaxDocument } from '../src/context';
-import { CONFIDENCE_BY_MATCH, Engine, expectedAccepted, LOOKUP_BLOCK, type LookupDraft, lookupDrafts, type LookupSource, suffixSpan } from '../src/engine';
+import { CONFIDENCE_BY_MATCH, type DraftReference, Engine, expectedAccepted, LOOKUP_BLOCK, type LookupDraft, lookupDrafts, type LookupSource, suffixSpan } from '../src/engine';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { completeAt } from './lib/pipeline';
+import { ExhaustiveIndex } from './lib/exhaustiveIndex';
 import { CaseReferences, REFERENCE_SOURCES } from './lib/references';
 import { exitOnError, log, table, writeResults } from './lib/report';
 import { fmt } from './lib/stats';
@@ -39,12 +42,22 @@ const TOP = 14;
 /** [accepted, proposed] per source and matched length. */
 type Counts = Record<LookupSource, [number, number][]>;
 
-/** Simulated lookup-only decodes: calls per way of choosing the draft, over the same tokens. */
-const PICKS = ['picked by expected kept tokens (shipped)', 'oracle: the candidate that keeps the most', 'the sequence only (no references)'] as const;
+/**
+ * Simulated lookup-only decodes, one per way of finding and choosing the draft, over the same
+ * tokens: where the references' matches come from (the engine's TokenIndex, an exhaustive scan
+ * as a suffix array would find them, or none) and how the draft is chosen among candidates.
+ */
+const PICKS = [
+  { name: 'picked by expected kept tokens (shipped)', refs: 'index', pick: 'expected' },
+  { name: 'oracle: the candidate that keeps the most', refs: 'index', pick: 'oracle' },
+  { name: 'references searched exhaustively (the longest match anywhere, as a suffix array finds it), picked as shipped', refs: 'exhaustive', pick: 'expected' },
+  { name: 'the sequence only (no references)', refs: 'none', pick: 'expected' },
+] as const;
 interface Picks {
   tokens: number;
   calls: number[];
 }
+type CaseRefs = Record<(typeof PICKS)[number]['refs'], DraftReference[]>;
 
 (async () => {
   const engine = await Engine.load(MODEL_DIR);
@@ -54,13 +67,15 @@ interface Picks {
   const fim = readCases('fim-speed.jsonl');
   const evalCases = [...readCases('eval-line.jsonl'), ...readCases('eval-multiline.jsonl')].filter((_, i) => i % 2 === 0);
   const references = new CaseReferences(engine, fim);
+  const exhaustive = new CaseReferences(engine, fim, (options) => new ExhaustiveIndex(options));
   const counts = Object.fromEntries(SOURCES.map((s) => [s, Array.from({ length: TOP + 1 }, () => [0, 0] as [number, number])])) as Counts;
   const store = newStore();
   let positions = 0;
   const picks: Picks = { tokens: 0, calls: PICKS.map(() => 0) };
   for (const [n, c] of [...fim, ...evalCases].entries()) {
     const doc = await openCase(store, c);
-    positions += await calibrate(engine, policy, doc, c, n, fim.includes(c) ? references : undefined, counts, picks);
+    const refs = fim.includes(c) ? { index: references.for(c, REFERENCE_SOURCES), exhaustive: exhaustive.for(c, REFERENCE_SOURCES), none: [] } : undefined;
+    positions += await calibrate(engine, policy, doc, c, n, refs, counts, picks);
     store.close(doc.uri);
   }
   info.load.push(sampleLoad());
@@ -82,14 +97,14 @@ interface Picks {
     '',
     ...table(
       ['draft verified per call', 'calls', 'tok/call'],
-      PICKS.map((name, k) => [name, picks.calls[k]!, fmt(picks.tokens / Math.max(1, picks.calls[k]!), 2)]),
+      PICKS.map(({ name }, k) => [name, picks.calls[k]!, fmt(picks.tokens / Math.max(1, picks.calls[k]!), 2)]),
     ),
     '',
     '## In use (src/engine/lookup.ts CONFIDENCE_BY_MATCH)',
     '',
     ...table(['source', 'by matched 0, 1, 2, …'], SOURCES.map((s) => [s, CONFIDENCE_BY_MATCH[s].join(', ')])),
   ];
-  writeResults('lookup-sources', { run: info, counts, picks: { tokens: picks.tokens, calls: Object.fromEntries(PICKS.map((name, k) => [name, picks.calls[k]])) } }, md);
+  writeResults('lookup-sources', { run: info, counts, picks: { tokens: picks.tokens, calls: Object.fromEntries(PICKS.map(({ name }, k) => [name, picks.calls[k]])) } }, md);
   store.dispose();
   await engine.dispose();
 })().catch(exitOnError());
@@ -98,7 +113,7 @@ interface Picks {
  * One AR completion at the case's cursor; adds its positions' draft outcomes to `counts` and,
  * for a case with references, its simulated lookup-only decodes to `picks`.
  */
-async function calibrate(engine: Engine, policy: ReturnType<typeof loadPolicy>, doc: SyntaxDocument, c: FimCase, n: number, references: CaseReferences | undefined, counts: Counts, picks: Picks): Promise<number> {
+async function calibrate(engine: Engine, policy: ReturnType<typeof loadPolicy>, doc: SyntaxDocument, c: FimCase, n: number, caseRefs: CaseRefs | undefined, counts: Counts, picks: Picks): Promise<number> {
   const prompt = buildPrompt(doc.text, c.offset).prompt!;
   const lineStart = doc.text.lastIndexOf('\n', c.offset - 1) + 1;
   const firstLine = doc.text.slice(lineStart, c.offset).trim() === '' && /^\r?\n|^$/.test(doc.text.slice(c.offset));
@@ -106,7 +121,7 @@ async function calibrate(engine: Engine, policy: ReturnType<typeof loadPolicy>, 
   const info = analyze(doc, c.offset, { latency: policy.curve, acceptance: policy.histogram });
   const ids = engine.promptIds({ prefix: prompt.prefix, suffix: prompt.suffix }, { maxTokens: info.maxTokens });
   const span = suffixSpan(ids, engine.manifest.special_tokens);
-  const refs = references?.for(c, REFERENCE_SOURCES) ?? [];
+  const refs = caseRefs?.index ?? [];
   const out = run.result.tokens;
   for (let i = 0; i + 1 < out.length; i++) {
     const sequence = [...ids, ...out.slice(0, i + 1)];
@@ -119,7 +134,7 @@ async function calibrate(engine: Engine, policy: ReturnType<typeof loadPolicy>, 
       }
     }
   }
-  if (references !== undefined) simulatePicks(out, ids, span, refs, picks);
+  if (caseRefs !== undefined) simulatePicks(out, ids, span, caseRefs, picks);
   return Math.max(0, out.length - 1);
 }
 
@@ -130,25 +145,20 @@ function kept(d: LookupDraft, out: readonly number[], at: number): number {
   return j;
 }
 
-/** Lookup-only decodes of `out` (after the first token, which the prompt call commits), one per way of picking. */
-function simulatePicks(out: readonly number[], ids: readonly number[], span: readonly [number, number] | undefined, refs: Parameters<typeof lookupDrafts>[3], picks: Picks): void {
-  const choose: Array<(drafts: LookupDraft[], at: number) => number> = [
-    (drafts, at) => {
-      let best: LookupDraft | undefined;
-      for (const d of drafts) if (best === undefined || expectedAccepted(d.conf) > expectedAccepted(best.conf)) best = d;
-      return best === undefined ? 0 : kept(best, out, at);
-    },
-    (drafts, at) => Math.max(0, ...drafts.map((d) => kept(d, out, at))),
-    (drafts, at) => {
-      const own = drafts.find((d) => d.source === 'suffix' || d.source === 'context');
-      return own === undefined ? 0 : kept(own, out, at);
-    },
-  ];
+/** Lookup-only decodes of `out` (after the first token, which the prompt call commits), one per PICKS entry. */
+function simulatePicks(out: readonly number[], ids: readonly number[], span: readonly [number, number] | undefined, caseRefs: CaseRefs, picks: Picks): void {
+  const expected = (drafts: LookupDraft[]): LookupDraft | undefined => {
+    let best: LookupDraft | undefined;
+    for (const d of drafts) if (best === undefined || expectedAccepted(d.conf) > expectedAccepted(best.conf)) best = d;
+    return best;
+  };
   picks.tokens += Math.max(0, out.length - 1);
-  choose.forEach((pick, k) => {
+  PICKS.forEach(({ refs, pick }, k) => {
     for (let at = 1; at < out.length; ) {
-      const drafts = lookupDrafts([...ids, ...out.slice(0, at)], LOOKUP_BLOCK - 1, span, refs);
-      at += Math.min(pick(drafts, at), out.length - at - 1) + 1;
+      const drafts = lookupDrafts([...ids, ...out.slice(0, at)], LOOKUP_BLOCK - 1, span, caseRefs[refs]);
+      const chosen = pick === 'expected' ? expected(drafts) : undefined;
+      const keeps = pick === 'oracle' ? Math.max(0, ...drafts.map((d) => kept(d, out, at))) : chosen === undefined ? 0 : kept(chosen, out, at);
+      at += Math.min(keeps, out.length - at - 1) + 1;
       picks.calls[k]!++;
     }
   });

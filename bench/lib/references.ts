@@ -9,7 +9,7 @@
  * documents by id (`only` / `exclude` filters).
  */
 import { performance } from 'node:perf_hooks';
-import { type DraftReference, type Engine, type ReferenceSource, TokenIndex } from '../../src/engine';
+import { type DraftReference, type Engine, type ReferenceSource, TokenIndex, type TokenIndexOptions } from '../../src/engine';
 import type { FimCase } from './cases';
 import { openFilesFor, readWorkspaces, type WorkspaceFile } from './workspaces';
 
@@ -32,16 +32,22 @@ export class CaseReferences {
   /** The open-files index of the last case asked for. */
   private open: { id: string; index: TokenIndex } | undefined;
   /** The case documents (as the editor holds them, target removed), id = the case id. */
-  private readonly documents = new TokenIndex({ maxTokens: 4_000_000 });
+  private readonly documents: TokenIndex;
   readonly stats: IndexStats = { files: 0, tokens: 0, bytes: 0, buildMs: 0 };
 
-  constructor(engine: Engine, cases: readonly FimCase[]) {
+  /** `makeIndex`: the index type to hold each source in (bench/lib/exhaustiveIndex.ts, for a comparison). */
+  constructor(
+    engine: Engine,
+    cases: readonly FimCase[],
+    private readonly makeIndex: (options?: TokenIndexOptions) => TokenIndex = (options) => new TokenIndex(options),
+  ) {
+    this.documents = makeIndex({ maxTokens: 4_000_000 });
     this.workspaces = readWorkspaces();
     const start = performance.now();
     for (const pkg of new Set(cases.map((c) => c.pkg))) {
       const files = this.workspaces.get(pkg);
       if (files === undefined) throw new Error(`no workspace for package ${pkg} in bench/data/fim-workspaces.jsonl`);
-      const index = new TokenIndex();
+      const index = makeIndex();
       for (const f of files) {
         const tokens = engine.encode(f.text);
         this.fileTokens.set(`${pkg}/${f.path}`, tokens);
@@ -72,7 +78,7 @@ export class CaseReferences {
 
   private openIndex(c: FimCase): TokenIndex {
     if (this.open?.id !== c.id) {
-      const index = new TokenIndex({ maxTokens: 200_000 });
+      const index = this.makeIndex({ maxTokens: 200_000 });
       for (const f of openFilesFor(c, this.workspaces)) index.set(f.path, this.fileTokens.get(`${c.pkg}/${f.path}`)!);
       this.open = { id: c.id, index };
     }
