@@ -52,8 +52,7 @@
  * running request the typing follows, so it sends fewer).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -115,6 +114,7 @@ async function main(): Promise<void> {
   if (fixture) log(`workspace: ${fixture.files} source files (${mib(fixture.bytes)} MiB) and ${fixture.skippedExpected} to skip in ${workspaceDir}, added at request ${Math.floor(WARMUP / 2)}`);
   const w = await startWorker(config.settings, MODEL_DIR);
   const startStatus = await w.connection.sendRequest(StatusRequest);
+  // Warm-up also waits for the index (read from the typist's own status samples).
   const built = (): boolean => fixture === undefined || session.statusSamples.at(-1)?.workspace.state === 'done';
   const session = new Typist(w, rng, { requests: REQUESTS, speed: config.speed, warmup: config.warmup, generateEvery: GENERATE_EVERY, decoding: config.decoding, statusPollMs: config.statusPollMs, ready: built });
   const started = performance.now();
