@@ -3,9 +3,10 @@
  * package in training/corpus/heldout.txt), through the engine on the shipped ONNX model, against a
  * 4-gram baseline built from the same training corpus.
  *
- *   npm run eval                       (= node --import tsx bench/eval.ts)
- *   npm run eval -- --limit 20         (the first 20 cases of each file, ~1 min)
- *   npm run eval -- --no-ngram         (without the baseline: needs only the committed files)
+ *   npm run eval                       (this file, then bench/eval-whole-line.ts)
+ *   node --import tsx bench/eval.ts --limit 20    (the first 20 cases of each file, ~1 min)
+ *   node --import tsx bench/eval.ts --no-ngram    (without the baseline: needs only the committed files)
+ * (`npm run eval -- OPTIONS` hands the options to eval-whole-line, which runs last.)
  *
  * Cases (bench/data, written by bench/data/makeCases.ts):
  *   eval-line.jsonl       next line: cursor at a random point in a line, target = the rest of
