@@ -215,16 +215,23 @@ export class TokenIndex {
     const dead = this.used - this.live - this.spans.size;
     if (dead > 0 && dead >= this.used / 4) this.compact(extra);
     if (this.used + extra <= this.arena.length) return;
-    this.resize(Math.max(this.used + extra, Math.min(2 * this.arena.length, this.ceiling() + extra)));
+    this.resize(this.capacity(this.used + extra, 2 * this.arena.length, extra));
   }
 
-  /** Arena slots maxTokens live tokens and their separators need. */
-  private ceiling(): number {
-    return this.maxTokens + this.spans.size + 1;
+  /**
+   * Arena slots for `needed`: grown toward `doubled`, but never past what maxTokens live tokens,
+   * their separators and a new document of `extra` slots need.
+   */
+  private capacity(needed: number, doubled: number, extra: number): number {
+    return Math.max(needed, Math.min(doubled, this.maxTokens + this.spans.size + 1 + extra));
+  }
+
+  private newArena(capacity: number): Uint16Array | Uint32Array {
+    return this.sep === SEP16 ? new Uint16Array(capacity) : new Uint32Array(capacity);
   }
 
   private resize(capacity: number): void {
-    const arena = this.sep === SEP16 ? new Uint16Array(capacity) : new Uint32Array(capacity);
+    const arena = this.newArena(capacity);
     arena.set(this.arena.subarray(0, this.used));
     const next = new Int32Array(capacity);
     next.set(this.next.subarray(0, this.used));
@@ -237,8 +244,8 @@ export class TokenIndex {
     const order = [...this.spans.entries()].filter(([, span]) => span.end > span.start).sort((x, y) => x[1].start - y[1].start);
     const old = this.arena;
     const needed = this.live + order.length + extra;
-    const capacity = Math.max(1024, Math.min(2 * needed, Math.max(needed, this.ceiling() + extra)));
-    const arena = this.sep === SEP16 ? new Uint16Array(capacity) : new Uint32Array(capacity);
+    const capacity = Math.max(1024, this.capacity(needed, 2 * needed, extra));
+    const arena = this.newArena(capacity);
     this.starts = [];
     this.startIds = [];
     let at = 0;
