@@ -141,7 +141,7 @@ export class WorkerClient implements vscode.Disposable {
     const client = this.client;
     if (client === undefined || !client.isRunning()) return undefined;
     const report = await client.sendRequest(StatusRequest);
-    if (this.client === client) this.onReport(report);
+    this.adoptReport(client, report);
     return report;
   }
 
@@ -359,13 +359,17 @@ export class WorkerClient implements vscode.Disposable {
 
   private async refreshStatus(client: LanguageClient): Promise<void> {
     try {
-      const report = await client.sendRequest(StatusRequest);
-      // A statusChanged notification may have overtaken this answer; the newest state wins.
-      if (this.client === client && !(this.statusValue.report !== undefined && this.statusValue.report.state !== 'loading' && report.state === 'loading')) {
-        this.onReport(report);
-      }
+      this.adoptReport(client, await client.sendRequest(StatusRequest));
     } catch (e) {
       this.log.warn(`ptp/status: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** A ptp/status answer from `client`, unless that worker is gone or a newer state overtook it. */
+  private adoptReport(client: LanguageClient, report: StatusResult): void {
+    // A statusChanged notification may have overtaken this answer; the newest state wins.
+    if (this.client === client && !(this.statusValue.report !== undefined && this.statusValue.report.state !== 'loading' && report.state === 'loading')) {
+      this.onReport(report);
     }
   }
 
