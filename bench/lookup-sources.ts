@@ -24,7 +24,7 @@
  * could win; between the first and the third, what a suffix array could.
  */
 import { analyze, buildPrompt, type SyntaxDocument } from '../src/context';
-import { CONFIDENCE_BY_MATCH, type DraftReference, Engine, expectedAccepted, LOOKUP_BLOCK, type LookupDraft, lookupDrafts, type LookupSource, suffixSpan } from '../src/engine';
+import { bestDraft, CONFIDENCE_BY_MATCH, type DraftReference, Engine, LOOKUP_BLOCK, type LookupDraft, lookupDrafts, type LookupSource, suffixSpan } from '../src/engine';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
@@ -147,16 +147,11 @@ function kept(d: LookupDraft, out: readonly number[], at: number): number {
 
 /** Lookup-only decodes of `out` (after the first token, which the prompt call commits), one per PICKS entry. */
 function simulatePicks(out: readonly number[], ids: readonly number[], span: readonly [number, number] | undefined, caseRefs: CaseRefs, picks: Picks): void {
-  const expected = (drafts: LookupDraft[]): LookupDraft | undefined => {
-    let best: LookupDraft | undefined;
-    for (const d of drafts) if (best === undefined || expectedAccepted(d.conf) > expectedAccepted(best.conf)) best = d;
-    return best;
-  };
   picks.tokens += Math.max(0, out.length - 1);
   PICKS.forEach(({ refs, pick }, k) => {
     for (let at = 1; at < out.length; ) {
       const drafts = lookupDrafts([...ids, ...out.slice(0, at)], LOOKUP_BLOCK - 1, span, caseRefs[refs]);
-      const chosen = pick === 'expected' ? expected(drafts) : undefined;
+      const chosen = pick === 'expected' ? bestDraft(drafts) : undefined;
       const keeps = pick === 'oracle' ? Math.max(0, ...drafts.map((d) => kept(d, out, at))) : chosen === undefined ? 0 : kept(chosen, out, at);
       at += Math.min(keeps, out.length - at - 1) + 1;
       picks.calls[k]!++;

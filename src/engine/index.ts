@@ -13,7 +13,7 @@ export { ModelLoadError } from './modelLoadError';
 export { uniform } from './ustream';
 export { dist, pick, type SamplingParams } from './sampling';
 export { proposals, branchProbabilities, rewardCurve } from './proposals';
-export { contextDraft, expectedAccepted, lookupDrafts, CONFIDENCE_BY_MATCH, LOOKUP_BLOCK, type ContextDraft, type DraftReference, type LookupDraft, type LookupSource, type ReferenceSource } from './lookup';
+export { bestDraft, contextDraft, expectedAccepted, lookupDrafts, CONFIDENCE_BY_MATCH, LOOKUP_BLOCK, type ContextDraft, type DraftReference, type LookupDraft, type LookupSource, type ReferenceSource } from './lookup';
 export { GRAM, MAX_REFERENCE_MATCH, TokenIndex, type IndexMatch, type MatchFilter, type TokenIndexOptions } from './tokenIndex';
 export { MIN_SURVIVAL } from './ptp';
 export { checkParity, type ParityResult } from './parityCheck';

@@ -129,6 +129,20 @@ function confidences(table: readonly number[], matched: number, count: number): 
   return Array.from({ length: count }, (_, j) => table[Math.min(matched + j, top)]!);
 }
 
+/** The draft expected to keep the most tokens (the first on ties); none if none is expected to keep any. */
+export function bestDraft<D extends { conf: readonly number[] }>(drafts: readonly D[]): D | undefined {
+  let best: D | undefined;
+  let bestValue = 0;
+  for (const d of drafts) {
+    const value = expectedAccepted(d.conf);
+    if (value > bestValue) {
+      best = d;
+      bestValue = value;
+    }
+  }
+  return best;
+}
+
 /** Expected leading tokens accepted: sum over j of the product of the first j confidences. */
 export function expectedAccepted(conf: readonly number[]): number {
   let p = 1;

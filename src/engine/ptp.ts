@@ -16,7 +16,7 @@
  */
 import { commit, outputMask, runLayout, type DecodeState } from './decoder';
 import type { DraftSource } from './generation';
-import { expectedAccepted, LOOKUP_BLOCK, lookupDrafts } from './lookup';
+import { bestDraft, expectedAccepted, LOOKUP_BLOCK, lookupDrafts } from './lookup';
 import { layoutCall } from './mask';
 import { branchProbabilities, proposals, rewardCurve } from './proposals';
 import { draftOf, sampleRow } from './sampling';
@@ -147,17 +147,11 @@ function typedDraft(state: DecodeState): Draft | undefined {
  * on; undefined when no source has one.
  */
 function lookupDraft(state: DecodeState, M: number, firstIndex: number): Draft | undefined {
-  let best: Draft | undefined;
-  let bestValue = 0;
-  for (const looked of lookupDrafts(state.sequence, Math.max(M, LOOKUP_BLOCK) - 1, state.suffixSpan, state.references)) {
-    const value = expectedAccepted(looked.conf);
-    if (value <= bestValue) continue;
-    const draftToken = state.hooks?.draftToken;
-    const tokens = draftToken ? looked.tokens.map((t, j) => draftToken(firstIndex + j, t)) : looked.tokens;
-    best = { tokens, conf: looked.conf, source: looked.source };
-    bestValue = value;
-  }
-  return best;
+  const looked = bestDraft(lookupDrafts(state.sequence, Math.max(M, LOOKUP_BLOCK) - 1, state.suffixSpan, state.references));
+  if (looked === undefined) return undefined;
+  const draftToken = state.hooks?.draftToken;
+  const tokens = draftToken ? looked.tokens.map((t, j) => draftToken(firstIndex + j, t)) : looked.tokens;
+  return { tokens, conf: looked.conf, source: looked.source };
 }
 
 /**
