@@ -23,7 +23,7 @@
  * reported beside the rate, and the rate without them.
  */
 import { Engine, type ReferenceSource } from '../src/engine';
-import type { CompletionOutcome } from '../src/server/completeAt';
+import type { CompletionOutcome } from '../src/completion/index';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
 import { loadPolicy } from './lib/latencyCurve';
 import { repeatedLine } from './lib/loops';

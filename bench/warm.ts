@@ -14,7 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../src/engine';
-import { completeAt, warmAt, type CompleteAtOptions, type CompletionEnv } from '../src/server/completeAt';
+import { completeAt, warmAt, type CompleteAtOptions, type CompletionEnv } from '../src/completion/index';
 import { newStore, openCase, readCases } from './lib/cases';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';

@@ -21,9 +21,10 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   engine: [],
   context: [],
   protocol: [],
-  server: ['protocol', 'engine', 'context'],
+  completion: ['protocol', 'engine', 'context'],
+  server: ['protocol', 'engine', 'context', 'completion'],
   extension: ['protocol'],
-  cli: ['server', 'engine', 'context', 'protocol'],
+  cli: ['server', 'completion', 'engine', 'context', 'protocol'],
 };
 
 /** Layers whose files other layers may import only through `index.ts`. */

@@ -11,7 +11,7 @@ import type { LatencyPoint, ScopeInfo, SyntaxDocument } from '../../src/context'
 import { analyze, buildPrompt, makeStopper, restoreEol, trimCompletion } from '../../src/context';
 import type { DecodeResult, DraftReference, Engine } from '../../src/engine';
 import { FOLLOWING_LINES, fitCompletion } from '../../src/extension/fitCompletion';
-import { type CompletionDecoding, type CompletionOutcome, completeAt as workerCompleteAt } from '../../src/server/completeAt';
+import { type CompletionDecoding, type CompletionOutcome, completeAt as workerCompleteAt } from '../../src/completion/index';
 
 export interface Decoding {
   decoder: 'ptp' | 'ar';

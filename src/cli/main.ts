@@ -15,13 +15,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ModelLoadError } from '../engine/index';
-import type { CompletionOutcome } from '../server/completeAt';
-import { completeAt } from '../server/completeAt';
+import type { CompletionOutcome } from '../completion/index';
+import { completeAt } from '../completion/index';
 import type { CommandLine } from './args';
 import { USAGE, UsageError, parseCommandLine } from './args';
 import { runBench } from './bench';
 import { ConvertFailure, convertCheckpoint } from './convert';
-import { languageOfFile } from '../server/languageOfFile';
+import { languageOfFile } from '../completion/index';
 import { CliSession } from './session';
 
 /** A failure to report in one line and exit 1 with. */

@@ -10,7 +10,7 @@
 import type { LatencyPoint } from '../context/index';
 import { Engine, ModelLoadError } from '../engine/index';
 import type { WorkerState } from '../protocol/index';
-import { measureLatencyCurve } from './latencyCurve';
+import { measureLatencyCurve } from '../completion/index';
 import type { Logger } from './logger';
 
 export interface ModelConfig {

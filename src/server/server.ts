@@ -42,8 +42,8 @@ import type {
   WorkerSettings,
 } from '../protocol/index';
 import { ErrorCodes, GenerateRequest, StatusChangedNotification, StatusRequest, TraceRequest, WarmNotification } from '../protocol/index';
-import type { CompletionOutcome } from './completeAt';
-import { GENERATE_MAX_TOKENS, completeAt, warmAt } from './completeAt';
+import type { CompletionOutcome } from '../completion/index';
+import { GENERATE_MAX_TOKENS, completeAt, warmAt } from '../completion/index';
 import { EngineQueue } from './engineQueue';
 import { IdleGate } from './idleGate';
 import { createLogger } from './logger';

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Manifest } from '../engine/index';
 import type { ContextSettings, DecodingSettings, InitializationOptions, WorkerSettings } from '../protocol/index';
-import type { CompletionDecoding } from './completeAt';
+import type { CompletionDecoding } from '../completion/index';
 
 /**
  * 2 s: a completion of ~50 tokens at ~5 ms per call is well under a second on a laptop core;

@@ -22,7 +22,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
-import { sourceLanguageOf } from './languageOfFile';
+import { sourceLanguageOf } from '../completion/index';
 
 /** Larger source files are generated or data more often than not, and cost the most to tokenize. */
 export const MAX_FILE_BYTES = 512 * 1024;

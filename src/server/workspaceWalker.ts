@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { IdleGate } from './idleGate';
 import type { SourceFile, WorkspaceRules } from './workspaceRules';
 import { MAX_FILE_BYTES } from './workspaceRules';
-import { sourceLanguageOf } from './languageOfFile';
+import { sourceLanguageOf } from '../completion/index';
 
 /** The walk stops listing here: a workspace this large is indexed in part anyway (see WorkspaceIndex). */
 export const MAX_LISTED_FILES = 50_000;

@@ -1,0 +1,10 @@
+/**
+ * The completion layer: one inline completion or generated block, end to end (prompt, syntax
+ * analysis, block-size policy, stop rules, the engine call, trimming) for the worker, the CLI
+ * and every bench. It knows nothing of VS Code or LSP.
+ */
+export type { CompleteAtOptions, CompleteAtResult, CompletionDecoding, CompletionEnv, CompletionOutcome } from './completeAt';
+export { CURSOR_MARK, GENERATE_MAX_TOKENS, completeAt, warmAt } from './completeAt';
+export { languageOfFile, sourceLanguageOf } from './languageOfFile';
+export type { SweepOptions } from './latencyCurve';
+export { measureLatencyCurve } from './latencyCurve';
