@@ -28,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import type { DocumentView, FimPrompt, LatencyPoint, NoPromptReason, Scope, ScopeInfo } from '../context/index';
 import { DEFAULT_MAX_TOKENS, analyze, buildPrompt, chooseBlockSize, makeStopper, restoreEol, trimCompletion } from '../context/index';
 import type { CallTrace, DecodeResult, DraftReference, Engine } from '../engine/index';
-import type { CompletionStats, TraceCall } from '../protocol/index';
+import type { CompletionStats, ConfidenceLevel, TraceCall } from '../protocol/index';
 
 /** What to decode with. Same fields as the protocol's DecodingSettings, but the seed is resolved. */
 export interface CompletionDecoding {
@@ -69,6 +69,13 @@ export interface CompleteAtOptions {
    * knob for benchmarks; the worker and the CLI leave it unset.
    */
   firstLine?: boolean;
+  /**
+   * Inline mode: how sure the model must be of what is shown (confidence.ts). Default 'off'.
+   * Generate mode is never cut (its trace still carries each token's confidence).
+   */
+  confidence?: ConfidenceLevel;
+  /** The person asked (Alt+\\, Trigger Inline Suggestion): a lower threshold than automatic requests. */
+  explicit?: boolean;
   requestId: string;
   signal?: AbortSignal;
   /** Text so far (document line endings, before trimming), after every model call. */

@@ -101,6 +101,27 @@ export interface CompletionStats {
   /** Prompt tokens, and how many of them came from the cache (typing, or a ptp/warm). */
   promptTokens: number;
   reusedTokens: number;
+  /**
+   * Set when the worker decided to show nothing: the model was not sure enough of any word
+   * (`unsure`), or what it was sure of is less than a word of code (`short`). `detail` is one
+   * line a person reads (the status bar tooltip, `--json`).
+   */
+  withheld?: Withheld;
+  /** The running confidence (product of the kept tokens' probabilities) of what is shown; 1 for nothing. */
+  confidence?: number;
+}
+
+/**
+ * How sure the model must be before an automatic suggestion is shown (`ptp.completion.confidence`).
+ * 'off' shows everything; the levels map to thresholds on the running product of the tokens'
+ * probabilities in src/completion/confidence.ts, calibrated on validation cases
+ * (bench/results/eval-confidence.md). An explicit request (Alt+\) uses a lower threshold.
+ */
+export type ConfidenceLevel = 'off' | 'low' | 'medium' | 'high';
+
+export interface Withheld {
+  reason: 'unsure' | 'short';
+  detail: string;
 }
 
 // ---- ptp/generate --------------------------------------------------------------------------
@@ -218,6 +239,8 @@ export interface TraceCall {
    * files, in the workspace; the whitespace typed at the cursor; or none.
    */
   draft: 'ptp' | 'suffix' | 'context' | 'document' | 'open' | 'workspace' | 'typed' | 'none';
+  /** Per token: the probability the model gave it (softmax at temperature 1, before top-k/top-p). */
+  confidence: number[];
   rows: number;
   ms: number;
 }
