@@ -28,7 +28,8 @@ import { performance } from 'node:perf_hooks';
 import type { DocumentView, FimPrompt, LatencyPoint, NoPromptReason, Scope, ScopeInfo } from '../context/index';
 import { DEFAULT_MAX_TOKENS, analyze, buildPrompt, chooseBlockSize, makeStopper, restoreEol, trimCompletion } from '../context/index';
 import type { CallTrace, DecodeResult, DraftReference, Engine } from '../engine/index';
-import type { CompletionStats, ConfidenceLevel, TraceCall } from '../protocol/index';
+import type { CompletionStats, ConfidenceLevel, TraceCall, Withheld } from '../protocol/index';
+import { type CutBoundary, confidenceThreshold, cutBack, holdsWord, withheldReason } from './confidence';
 
 /** What to decode with. Same fields as the protocol's DecodingSettings, but the seed is resolved. */
 export interface CompletionDecoding {
@@ -76,6 +77,8 @@ export interface CompleteAtOptions {
   confidence?: ConfidenceLevel;
   /** The person asked (Alt+\\, Trigger Inline Suggestion): a lower threshold than automatic requests. */
   explicit?: boolean;
+  /** Where a confidence cut ends the text (default CONFIDENCE_BOUNDARY): a what-if knob for the eval. */
+  confidenceBoundary?: CutBoundary;
   requestId: string;
   signal?: AbortSignal;
   /** Text so far (document line endings, before trimming), after every model call. */
@@ -113,6 +116,8 @@ export interface CompletionOutcome {
 export const GENERATE_MAX_TOKENS = 384;
 /** More attempts after Enter when the trimmer leaves nothing (each one more model decode). */
 const FIRST_LINE_RETRIES = 2;
+/** Where a confidence cut ends the text: measured in bench/results/eval-confidence.md. */
+export const CONFIDENCE_BOUNDARY: CutBoundary = 'word';
 const PREVIEW_PREFIX_CHARS = 600;
 const PREVIEW_SUFFIX_CHARS = 200;
 export const CURSOR_MARK = '\u2588';
@@ -140,7 +145,8 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
   const { decoding } = options;
   const onText = options.onText;
   const firstLine = options.firstLine ?? planned.emptyLine;
-  const attempt = async (firstLineBan: readonly number[]): Promise<{ result: DecodeResult; text: string }> => {
+  const minConfidence = options.mode === 'inline' ? confidenceThreshold(options.confidence, options.explicit === true) : undefined;
+  const attempt = async (firstLineBan: readonly number[]): Promise<{ result: DecodeResult; text: string; withheld?: Withheld }> => {
     const stopper = makeStopper(view, at, info, instructionLine === undefined ? [] : [instructionLine]);
     const stop = (raw: string): number | undefined => {
       const after = typed.after(raw);
@@ -163,6 +169,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
       firstLine,
       firstLineBan,
       maxTokens: info.maxTokens,
+      ...(minConfidence !== undefined ? { minConfidence } : {}),
       stop,
       signal: options.signal,
       cacheKey: options.cacheKey,
@@ -170,21 +177,29 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
     });
     // The context layer reads doc.text and doc.tree: both must still be the ones analyzed.
     if (doc.version !== version) return { result, text: '' };
-    const trimmed = trimCompletion(view, at, typed.after(result.text)?.text ?? '', info);
+    let raw = typed.after(result.text)?.text ?? '';
+    const unsure = result.unsure === undefined ? undefined : { ...result.unsure, text: engine.decode([result.unsure.token]) };
+    if (unsure !== undefined) raw = cutBack(raw, unsure.text, options.confidenceBoundary ?? CONFIDENCE_BOUNDARY);
+    const trimmed = trimCompletion(view, at, raw, info);
+    // Cut where the model stopped being sure: less than a word of code left is not worth showing.
+    if (unsure !== undefined && minConfidence !== undefined && (trimmed.trim() === '' || !holdsWord(trimmed))) {
+      return { result, text: '', withheld: withheldReason(trimmed, unsure, minConfidence) };
+    }
     return { result, text: trimmed.trim() === '' ? '' : restoreEol(trimmed, prompt.eol) };
   };
-  let { result, text } = await attempt([]);
+  let { result, text, withheld } = await attempt([]);
   if (doc.version !== version) return { kind: 'stale' };
   // After Enter, a first line the trimmer took back (a docstring opened and never closed, a
   // header whose body did not fit) leaves the person nothing. Up to FIRST_LINE_RETRIES more
   // attempts, inline only, each with the first code token of the ones before ruled out: the
   // same rule in AR and PTP, so the same text.
   const banned: number[] = [];
-  while (firstLine && text === '' && options.mode === 'inline' && banned.length < FIRST_LINE_RETRIES && !options.signal?.aborted) {
+  // Not after a confidence cut: the model was unsure there, and a banned first token makes it less so.
+  while (firstLine && text === '' && withheld === undefined && options.mode === 'inline' && banned.length < FIRST_LINE_RETRIES && !options.signal?.aborted) {
     const first = engine.firstCodeToken(result.tokens, result.healed);
     if (first < 0) break;
     banned.push(result.tokens[first]!);
-    ({ result, text } = await attempt(banned));
+    ({ result, text, withheld } = await attempt(banned));
     if (doc.version !== version) return { kind: 'stale' };
   }
   const stats: CompletionStats = {
@@ -201,6 +216,8 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
     stopReason: result.stopReason,
     promptTokens: result.promptTokens,
     reusedTokens: result.reusedTokens,
+    confidence: round(shownConfidence(engine, result, text), 4),
+    ...(withheld !== undefined ? { withheld } : {}),
   };
   return { kind: 'done', text, rawText: result.text, stats, calls: traceCalls(engine, result.trace), promptPreview: preview(prompt), info, result };
 }
@@ -326,9 +343,32 @@ function traceCalls(engine: Engine, trace: readonly CallTrace[]): TraceCall[] {
     tokens: c.committed.map((id) => engine.decode([id])),
     acceptedDrafts: c.acceptedDrafts,
     draft: c.draft,
+    confidence: c.confidence.map((p) => round(p, 4)),
     rows: c.rows,
     ms: round(c.ms, 2),
   }));
+}
+
+/**
+ * The running confidence of what is shown: the product of the probabilities of the tokens that
+ * wrote it, from its first code character (the healed word and typed whitespace do not count,
+ * as in the engine's rule) to its end. 1 when nothing is shown.
+ */
+function shownConfidence(engine: Engine, result: DecodeResult, shown: string): number {
+  const code = shown.replace(/^\s+/, '').replace(/\r\n/g, '\n');
+  if (code === '') return 1;
+  const full = result.healed + result.text;
+  const start = full.indexOf(code, result.healed.length);
+  if (start < 0) return 1;
+  let product = 1;
+  let end = 0;
+  for (const [i, token] of result.tokens.entries()) {
+    const from = end;
+    end += engine.decode([token]).length;
+    if (end > start && from < start + code.length) product *= result.confidence[i] ?? 1;
+    if (end >= start + code.length) break;
+  }
+  return product;
 }
 
 function preview(prompt: FimPrompt): string {

@@ -8,3 +8,6 @@ export { CURSOR_MARK, GENERATE_MAX_TOKENS, completeAt, warmAt } from './complete
 export { languageOfFile, sourceLanguageOf } from './languageOfFile';
 export type { SweepOptions } from './latencyCurve';
 export { measureLatencyCurve } from './latencyCurve';
+export type { CutBoundary } from './confidence';
+export { CONFIDENCE_THRESHOLDS, confidenceThreshold } from './confidence';
+export { CONFIDENCE_BOUNDARY } from './completeAt';

@@ -5,7 +5,7 @@
  */
 import { commit, outputMask, runLayout, type DecodeState } from './decoder';
 import { layoutCall } from './mask';
-import { sampleRow } from './sampling';
+import { sampleRow, tokenProbability } from './sampling';
 
 export async function decodeAr(state: DecodeState): Promise<void> {
   const { cache, generation, sequence, vocabSize: V } = state;
@@ -18,7 +18,10 @@ export async function decodeAr(state: DecodeState): Promise<void> {
     const k = generation.count;
     const layout = layoutCall({ pastLen: cache.length, tokens, contextRows: tokens.length, groups: [], firstOutputIndex: k, u: (i) => state.u.at(i) });
     const result = await runLayout(state, layout);
-    const token = sampleRow(result.logits, (tokens.length - 1) * V, V, state.sampling, state.u.at(k), outputMask(state));
-    commit(state, result, tokens.length, [token], { acceptedDrafts: 0, draft: 'none', rows: layout.rows });
+    const row = (tokens.length - 1) * V;
+    const mask = outputMask(state);
+    const token = sampleRow(result.logits, row, V, state.sampling, state.u.at(k), mask);
+    const confidence = [tokenProbability(result.logits, row, V, token, mask)];
+    commit(state, result, tokens.length, [token], { confidence, acceptedDrafts: 0, draft: 'none', rows: layout.rows });
   }
 }

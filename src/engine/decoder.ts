@@ -66,7 +66,7 @@ export function commit(
   result: ForwardResult,
   cachedRows: number,
   committed: readonly number[],
-  info: { acceptedDrafts: number; draft: DraftSource; rows: number },
+  info: { confidence: readonly number[]; acceptedDrafts: number; draft: DraftSource; rows: number },
 ): void {
   state.cache.append(result.newKeys, result.newValues, cachedRows);
   const kept = state.generation.commitCall(committed, { ...info, ms: result.ms });

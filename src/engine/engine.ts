@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeAr } from './ar';
 import type { DecoderHooks, DecodeState } from './decoder';
 import type { Forward } from './forward';
-import { Generation, type CallTrace, type StopReason } from './generation';
+import { Generation, type CallTrace, type StopReason, type UnsureStop } from './generation';
 import { FirstLineRule, firstCodeToken } from './firstLine';
 import { TokenHealing } from './healing';
 import { KvCache } from './kvcache';
@@ -53,6 +53,11 @@ export interface DecodeOptions {
   firstLine?: boolean;
   /** With `firstLine`: tokens that may not start the first line's code (a second attempt's). */
   firstLineBan?: readonly number[];
+  /**
+   * End the completion before the token at which the running product of the tokens'
+   * probabilities falls below this (confidence.ts; both decoders, the same cut). Default: none.
+   */
+  minConfidence?: number;
   /** PTP also drafts from the context (lookup.ts); output is the same either way. Default true. */
   lookup?: boolean;
   /**
@@ -87,6 +92,10 @@ export interface DecodeResult {
   msDecode: number;
   blockSize: number;
   stopReason: StopReason;
+  /** Per token of `tokens`: the probability the model gave it (temperature 1, before top-k/top-p). */
+  confidence: number[];
+  /** When the confidence rule ended it: the token it stopped before, that token's probability, and the product with it. */
+  unsure?: UnsureStop;
   trace: CallTrace[];
   /** Draft rows per call (B); 0 for AR. */
   budget: number;
@@ -101,7 +110,7 @@ export interface DecodeResult {
   healed: string;
 }
 
-export type { CallTrace, StopReason };
+export type { CallTrace, StopReason, UnsureStop };
 
 /** Block size and budget when the caller passes blockSize 'auto' (it normally resolves it). */
 export const DEFAULT_BLOCK_SIZE = 8;
@@ -168,6 +177,7 @@ function checkOptions(opts: DecodeOptions): { M: number; B: number } {
   if (!Number.isInteger(M) || M < 1) throw new RangeError(`blockSize must be 'auto' or an integer >= 1, got ${opts.blockSize}`);
   const B = opts.budget ?? DEFAULT_BUDGET_PER_BLOCK * M;
   if (!Number.isInteger(B) || B < 0) throw new RangeError(`budget must be an integer >= 0, got ${opts.budget}`);
+  if (opts.minConfidence !== undefined && !(opts.minConfidence >= 0 && opts.minConfidence <= 1)) throw new RangeError(`minConfidence must be in [0, 1], got ${opts.minConfidence}`);
   if (opts.minSurvival !== undefined && !(opts.minSurvival >= 0 && opts.minSurvival <= 1)) throw new RangeError(`minSurvival must be in [0, 1], got ${opts.minSurvival}`);
   return { M, B };
 }
@@ -349,6 +359,7 @@ export class Engine {
       promptLength: ids.length,
       stop: opts.stop,
       hiddenPrefix: healing?.text.length,
+      minConfidence: opts.minConfidence,
       onCall: (t) => {
         firstCallAt ??= performance.now();
         opts.onCall?.(t);
@@ -396,6 +407,8 @@ export class Engine {
       msDecode: end - (firstCallAt ?? end),
       blockSize: opts.decoder === 'ar' ? 1 : M,
       stopReason: generation.stopReason ?? 'maxTokens',
+      confidence: generation.finalConfidences,
+      ...(generation.unsure !== undefined ? { unsure: generation.unsure } : {}),
       trace: generation.trace,
       budget: opts.decoder === 'ar' || M === 1 || !hasAdapters(this.manifest) ? 0 : B,
       modelTimeMs,

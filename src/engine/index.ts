@@ -2,7 +2,8 @@
  * The engine's public surface. Other layers import from here only.
  */
 export { Engine, DEFAULT_BLOCK_SIZE, DEFAULT_BUDGET_PER_BLOCK, OUTPUT_RESERVE, PREFILL_CHUNK } from './engine';
-export type { DecodeOptions, DecodeResult, CallTrace, StopReason, EngineParts } from './engine';
+export type { DecodeOptions, DecodeResult, CallTrace, StopReason, UnsureStop, EngineParts } from './engine';
+export { STEPS_PER_NAT, confidenceSteps, stepLimit, stepsToProbability } from './confidence';
 export type { DecoderHooks } from './decoder';
 export type { Prompt } from './prompt';
 export { suffixSpan } from './prompt';
@@ -11,7 +12,7 @@ export type { Device } from './runner';
 export type { LoadOptions } from './model';
 export { ModelLoadError } from './modelLoadError';
 export { uniform } from './ustream';
-export { dist, pick, type SamplingParams } from './sampling';
+export { dist, pick, tokenProbability, type SamplingParams } from './sampling';
 export { proposals, branchProbabilities, rewardCurve } from './proposals';
 export { bestDraft, contextDraft, expectedAccepted, lookupDrafts, CONFIDENCE_BY_MATCH, LOOKUP_BLOCK, type ContextDraft, type DraftReference, type LookupDraft, type LookupSource, type ReferenceSource } from './lookup';
 export { GRAM, MAX_REFERENCE_MATCH, TokenIndex, type IndexMatch, type MatchFilter, type TokenIndexOptions } from './tokenIndex';

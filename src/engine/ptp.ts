@@ -19,7 +19,7 @@ import type { DraftSource } from './generation';
 import { bestDraft, expectedAccepted, LOOKUP_BLOCK, lookupDrafts } from './lookup';
 import { layoutCall } from './mask';
 import { branchProbabilities, proposals, rewardCurve } from './proposals';
-import { draftOf, sampleRow } from './sampling';
+import { draftOf, sampleRow, tokenProbability } from './sampling';
 
 export interface PtpSettings {
   /** M: most draft rows per group, so at most M tokens committed per call from PTP drafts. */
@@ -88,9 +88,13 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
     const rowOfC = context.length - 1;
     let m = 0;
     let next = -1;
+    // Each committed token's probability, from the verify row that picked it: AR's distribution.
+    const confidence: number[] = [];
     for (let j = 0; j <= n; j++) {
       const uIndex = k + j + (j >= 1 ? (hooks?.verifyUOffset ?? 0) : 0);
-      const teacher = sampleRow(result.logits, (rowOfC + j) * V, V, state.sampling, state.u.at(uIndex), outputMask(state, tokens, j));
+      const mask = outputMask(state, tokens, j);
+      const teacher = sampleRow(result.logits, (rowOfC + j) * V, V, state.sampling, state.u.at(uIndex), mask);
+      confidence.push(tokenProbability(result.logits, (rowOfC + j) * V, V, teacher, mask));
       if (j < n && tokens[j] === teacher) {
         m++;
       } else {
@@ -110,7 +114,7 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
       drafted.conf.push(draft.prob);
     }
 
-    commit(state, result, context.length + m, committed, { acceptedDrafts: m, draft: n === 0 ? 'none' : spec.source, rows: layout.rows });
+    commit(state, result, context.length + m, committed, { confidence, acceptedDrafts: m, draft: n === 0 ? 'none' : spec.source, rows: layout.rows });
     spec = drafted;
     if (settings.lookup && !generation.done) {
       const looked = lookupDraft(state, M, nextIndex);

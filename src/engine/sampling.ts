@@ -297,3 +297,24 @@ export function draftOf(logits: Float32Array, offset: number, V: number): Draft 
   for (let b = 0; b < CONF_BUCKETS; b++) sum += confCounts[b]! * CONF_WEIGHT[b]!;
   return { token, prob: 1 / sum };
 }
+
+/**
+ * The probability row [offset, offset + V) gives `token` at temperature 1, before top-k and
+ * top-p: the model's own confidence in it, whatever the sampling settings. With `allowed` (token
+ * healing's and the first-line rule's mask), among the allowed tokens only: a healed word's first
+ * token is judged given the characters the person typed, not against every token.
+ */
+export function tokenProbability(logits: Float32Array, offset: number, V: number, token: number, allowed?: Uint8Array): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < V; i++) {
+    if (allowed !== undefined && allowed[i] === 0) continue;
+    const x = logits[offset + i]!;
+    if (x > max) max = x;
+  }
+  let sum = 0;
+  for (let i = 0; i < V; i++) {
+    if (allowed !== undefined && allowed[i] === 0) continue;
+    sum += Math.exp(logits[offset + i]! - max);
+  }
+  return Math.exp(logits[offset + token]! - max) / sum;
+}

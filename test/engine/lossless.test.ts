@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, suite, test, type TestContext } from 'node:test';
 import { basename } from 'node:path';
-import { Engine, TokenIndex, type DecodeOptions, type DecodeResult, type DecoderHooks, type Prompt } from '../../src/engine/index';
+import { Engine, STEPS_PER_NAT, TokenIndex, confidenceSteps, stepsToProbability, type DecodeOptions, type DecodeResult, type DecoderHooks, type Prompt } from '../../src/engine/index';
 import type { Forward } from '../../src/engine/forward';
 import { KvCache } from '../../src/engine/kvcache';
 import { layoutCall } from '../../src/engine/mask';
@@ -69,6 +69,15 @@ interface Comparison {
   ptpCalls: number;
   arCalls: number;
   stopReasons: Set<string>;
+  /** Largest |ln p(AR) - ln p(PTP)| over the tokens both committed: the logits' noise. */
+  maxConfidenceGap: number;
+}
+
+function confidenceGap(ar: DecodeResult, ptp: DecodeResult): number {
+  let gap = 0;
+  const n = Math.min(ar.confidence.length, ptp.confidence.length);
+  for (let i = 0; i < n && ar.tokens[i] === ptp.tokens[i]; i++) gap = Math.max(gap, Math.abs(Math.log(ar.confidence[i]!) - Math.log(ptp.confidence[i]!)));
+  return gap;
 }
 
 async function compare(
@@ -81,7 +90,7 @@ async function compare(
   results?: { ar: DecodeResult; ptp: DecodeResult }[],
 ): Promise<Comparison> {
   const arCache = new Map<string, DecodeResult>();
-  const out: Comparison = { mismatches: [], acceptedDrafts: 0, ptpCalls: 0, arCalls: 0, stopReasons: new Set() };
+  const out: Comparison = { mismatches: [], acceptedDrafts: 0, ptpCalls: 0, arCalls: 0, stopReasons: new Set(), maxConfidenceGap: 0 };
   for (const c of CASES) {
     const arKey = `${c.temperature}/${c.seed}`;
     let ar = arCache.get(arKey);
@@ -95,7 +104,8 @@ async function compare(
     out.ptpCalls += ptp.calls;
     out.acceptedDrafts += ptp.trace.reduce((s, t) => s + t.acceptedDrafts, 0);
     out.stopReasons.add(ar.stopReason);
-    const same = JSON.stringify(ptp.tokens) === JSON.stringify(ar.tokens) && ptp.stopReason === ar.stopReason && ptp.text === ar.text;
+    out.maxConfidenceGap = Math.max(out.maxConfidenceGap, confidenceGap(ar, ptp));
+    const same = JSON.stringify(ptp.tokens) === JSON.stringify(ar.tokens) && ptp.stopReason === ar.stopReason && ptp.text === ar.text && ptp.confidence.length === ar.confidence.length;
     if (!same) out.mismatches.push(`${describe(c)}: AR ${JSON.stringify(ar.tokens)} (${ar.stopReason}) vs PTP ${JSON.stringify(ptp.tokens)} (${ptp.stopReason})`);
   }
   return out;
@@ -201,6 +211,38 @@ for (const subject of SUBJECTS) {
       const r = await compare(engine, subject.maxTokens, () => undefined);
       assert.deepEqual(r.mismatches, []);
       t.diagnostic(`AR stop reasons seen: ${[...r.stopReasons].join(', ')}`);
+      // Both report the probability the model gave each token, from rows of different shapes.
+      assert.ok(r.maxConfidenceGap < 1e-3, `AR and PTP confidences differ by up to ${r.maxConfidenceGap} nats`);
+      t.diagnostic(`largest |ln p(AR) - ln p(PTP)|: ${r.maxConfidenceGap.toExponential(2)} nats (a rounding step is ${(1 / STEPS_PER_NAT).toFixed(4)})`);
+    });
+
+    test(`the confidence rule cuts AR and PTP at the same token in all ${CASES.length} cases, thresholds at the tokens' own running confidence included`, async (t) => {
+      // For each case, AR's uncut tokens give the running products; thresholds sit exactly at one
+      // of them (the rounded and the raw product: the cases where logits' last bits could flip a
+      // raw comparison), and at fixed levels in between.
+      const eot = engine.manifest.special_tokens.endoftext;
+      const mismatches: string[] = [];
+      const reasons = new Set<string>();
+      for (const [i, c] of CASES.entries()) {
+        const plain = await engine.complete(c.prompt, { ...options(c, 'ar', subject.maxTokens), stop: undefined });
+        const running: number[] = [];
+        let steps = 0;
+        let product = 1;
+        for (const p of plain.confidence) running.push(stepsToProbability((steps += confidenceSteps(p))), (product *= p));
+        const thresholds = [[0.3, 0.6, 0.9][i % 3]!, running[(2 * i) % Math.max(1, running.length)] ?? 0.5];
+        for (const minConfidence of thresholds) {
+          const shared = { ...options(c, 'ar', subject.maxTokens), minConfidence };
+          const ar = await engine.complete(c.prompt, shared);
+          const ptp = await engine.complete(c.prompt, { ...shared, decoder: 'ptp' }, { draftToken: mostlyRight(plain, eot, c.seed) });
+          reasons.add(ar.stopReason);
+          if (JSON.stringify(ar.tokens) !== JSON.stringify(ptp.tokens) || ar.stopReason !== ptp.stopReason || ar.text !== ptp.text) {
+            mismatches.push(`${describe(c)} minConfidence=${minConfidence}: AR ${JSON.stringify(ar.text)} (${ar.stopReason}) vs PTP ${JSON.stringify(ptp.text)} (${ptp.stopReason})`);
+          }
+        }
+      }
+      assert.deepEqual(mismatches, []);
+      assert.ok(reasons.has('unsure'), `the rule never cut (stop reasons: ${[...reasons].join(', ')}): the test would not exercise it`);
+      t.diagnostic(`stop reasons: ${[...reasons].join(', ')}`);
     });
 
     test(`PTP commits exactly the AR tokens in all ${CASES.length} cases without context lookup (PTP groups draft every call)`, async () => {
