@@ -77,6 +77,8 @@ export interface CompleteAtOptions {
   confidence?: ConfidenceLevel;
   /** The person asked (Alt+\\, Trigger Inline Suggestion): a lower threshold than automatic requests. */
   explicit?: boolean;
+  /** A threshold instead of the level's (0 to 1): a what-if knob for the eval's sweep. */
+  confidenceThreshold?: number;
   /** Where a confidence cut ends the text (default CONFIDENCE_BOUNDARY): a what-if knob for the eval. */
   confidenceBoundary?: CutBoundary;
   requestId: string;
@@ -145,7 +147,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
   const { decoding } = options;
   const onText = options.onText;
   const firstLine = options.firstLine ?? planned.emptyLine;
-  const minConfidence = options.mode === 'inline' ? confidenceThreshold(options.confidence, options.explicit === true) : undefined;
+  const minConfidence = options.mode !== 'inline' ? undefined : (options.confidenceThreshold ?? confidenceThreshold(options.confidence, options.explicit === true));
   const attempt = async (firstLineBan: readonly number[]): Promise<{ result: DecodeResult; text: string; withheld?: Withheld }> => {
     const stopper = makeStopper(view, at, info, instructionLine === undefined ? [] : [instructionLine]);
     const stop = (raw: string): number | undefined => {
