@@ -24,8 +24,12 @@ export function confidenceThreshold(level: ConfidenceLevel | undefined, explicit
   return explicit ? t.explicit : t.automatic;
 }
 
-/** Where a confidence cut may end the text: after any token, or never inside a word. */
-export type CutBoundary = 'token' | 'word';
+/**
+ * Where a confidence cut may end the text: after any token; never inside a word; or only where
+ * the text is complete (every bracket it opened closed, no new parse error: trimCompletion's
+ * full rules). 'token' and 'word' show a part of a construct, to accept and type on from.
+ */
+export type CutBoundary = 'token' | 'word' | 'syntax';
 
 const WORD = /[\p{L}\p{N}_$]/u;
 
@@ -34,7 +38,7 @@ const WORD = /[\p{L}\p{N}_$]/u;
  * unsure token would have continued (`self.ite` + `ms`) is dropped whole (`self.`).
  */
 export function cutBack(text: string, unsureTokenText: string, boundary: CutBoundary): string {
-  if (boundary === 'token') return text;
+  if (boundary !== 'word') return text;
   if (text === '' || !WORD.test(text[text.length - 1]!) || !WORD.test(unsureTokenText[0] ?? '')) return text;
   let i = text.length;
   while (i > 0 && WORD.test(text[i - 1]!)) i--;

@@ -16,6 +16,8 @@
  *      document had, or a parse error that starts inside it; a multi-line completion
  *      first gets two retries: without its last line, then its first line alone.
  *
+ * With `partial` (a completion cut where the model stopped being sure), steps 1 and 2 only.
+ *
  * Input and output are model text (LF line breaks); use `restoreEol` before inserting.
  */
 import type { DocumentView } from './cursorContext';
@@ -32,6 +34,12 @@ import { advancePosition, indentWidth, isBlank, isWordChar, leadingWhitespace, l
 export interface TrimOptions {
   /** Budget for the one incremental parse of the completed document. */
   readonly parseBudgetMs?: number;
+  /**
+   * The text is the part of a longer completion the model was sure of (src/completion
+   * confidence.ts), meant to be accepted and typed on from: steps 1 and 2 only. It may end
+   * inside a construct, so it is neither cut back to a complete point nor parse-checked.
+   */
+  readonly partial?: boolean;
 }
 
 /** How much of the suffix to compare against. */
@@ -56,6 +64,7 @@ export function trimCompletion(doc: DocumentView, offset: number, text: string, 
   // After Enter, a first line that is the next line of the document only restates it.
   if (isBlank(restOfLine) && isBlank(info.cursor.linePrefix) && restatesNextLine(t, suffix)) return '';
   t = dropSuffixOverlap(t, suffix, info, rules);
+  if (options.partial === true) return stripTrailingBlank(t, isBlank(restOfLine));
   const whole = stripTrailingBlank(t, isBlank(restOfLine));
   t = cutToCompletePoint(t, info, rules);
   t = stripTrailingBlank(t, isBlank(restOfLine));
