@@ -16,8 +16,12 @@ Works on PyTorch 1.13 (Debian, CPU) and 2.x (CUDA, bf16 autocast).
 """
 from __future__ import annotations
 
+import io
 import math
+import os
+import pickle
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -278,19 +282,67 @@ def save_weights(model: PTPModel, path, extra: dict | None = None, dtype=torch.f
     torch.save({"config": model.cfg.to_dict(), "state_dict": sd, **(extra or {})}, path)
 
 
-def join_parts(first_part) -> "io.BytesIO":
-    """Reassemble ``name.fp16.part0``, ``part1``, ... written by train.py --export-parts."""
-    import io
-    from pathlib import Path
+PART_BYTES = 15_000_000  # train.py --export-parts: every part but the last holds exactly this many bytes
+
+PARTS_HINT = ("train.py --export-parts writes NAME.fp16.part0, part1, ... when it saves: the teacher stage at every save, "
+              "the PTP stage only when its validation beats the starting weights (its log's 'val correct ... at the start'; "
+              "--save-last also writes the last weights as NAME.last.fp16.part*)")
+
+
+def join_parts(first_part) -> io.BytesIO:
+    """Reassemble ``name.fp16.part0``, ``part1``, ... written by train.py --export-parts.
+
+    A missing, empty or short part raises an error naming that file (FileNotFoundError when
+    no part or a middle part is absent, ValueError when one is empty or truncated), rather than
+    handing torch.load a buffer it fails on with ``EOFError``."""
     first = Path(first_part)
     stem = first.name.rsplit(".part", 1)[0]
-    parts = sorted(first.parent.glob(stem + ".part*"), key=lambda p: int(p.name.rsplit(".part", 1)[1]))
+    found = {}
+    for p in first.parent.glob(stem + ".part*"):
+        index = p.name.rsplit(".part", 1)[1]
+        if index.isdigit() and p.is_file():
+            found[int(index)] = p
+    if not found or not first.exists():
+        there = ", ".join(p.name for _, p in sorted(found.items())) or "none"
+        raise FileNotFoundError(
+            f"checkpoint part {first} does not exist ({stem}.part* in {first.parent}: {there}): "
+            f"check the path, or copy the parts there. {PARTS_HINT}")
+    parts = [found.get(i) for i in range(max(found) + 1)]
+    for i, p in enumerate(parts):
+        if p is None:
+            raise FileNotFoundError(
+                f"checkpoint part {first.parent / f'{stem}.part{i}'} is missing ({stem}.part0..part{max(found)} "
+                f"are needed): copy every part from where the run wrote them. {PARTS_HINT}")
+    for i, p in enumerate(parts):
+        size = p.stat().st_size
+        if size == 0 or (i < len(parts) - 1 and size != PART_BYTES):
+            what = "is empty (0 bytes)" if size == 0 else f"holds {size} bytes, not {PART_BYTES} as every part but the last does"
+            raise ValueError(f"checkpoint part {p} {what}: an interrupted write or copy; copy it again from where the run "
+                             f"wrote it, or use an earlier checkpoint. {PARTS_HINT}")
     return io.BytesIO(b"".join(p.read_bytes() for p in parts))
 
 
 def load_weights(path, map_location="cpu") -> tuple[PTPModel, dict]:
-    src = join_parts(path) if ".part" in str(path) else path
-    ck = torch.load(src, map_location=map_location)
+    """A checkpoint from ``save_weights``: one file, or the fp16 parts of --export-parts (path = part0).
+    An empty, truncated or incomplete one raises an error that names it (see ``join_parts``)."""
+    is_file = isinstance(path, (str, os.PathLike))
+    from_parts = is_file and ".part" in Path(path).name
+    if from_parts:
+        src = join_parts(path)
+        where = f"joined from the {Path(path).name.rsplit('.part', 1)[0]}.part* files next to {path}"
+        why = "a part missing at the end, or one cut short"
+    else:
+        src, where, why = path, str(path), "cut short or not a checkpoint"
+        if is_file and Path(path).is_file() and Path(path).stat().st_size == 0:
+            raise ValueError(f"checkpoint {path} is empty (0 bytes): an interrupted write or copy; "
+                             "write or copy it again, or use an earlier checkpoint")
+    try:
+        ck = torch.load(src, map_location=map_location)
+    except (EOFError, ValueError, pickle.UnpicklingError, RuntimeError) as e:  # how torch.load meets a short file
+        if not is_file or (isinstance(e, RuntimeError) and "PytorchStreamReader" not in str(e)):
+            raise  # not the file's bytes (a CUDA tensor on a machine without CUDA, say): torch's own message
+        raise ValueError(f"checkpoint {where} cannot be read ({type(e).__name__}: {e}): {why}; "
+                         "copy it again from where the run wrote it, or use an earlier checkpoint") from e
     model = PTPModel(Config.from_dict(ck["config"]))
     model.load_state_dict({k: v.float() for k, v in ck["state_dict"].items()})
     return model, ck

@@ -11,7 +11,9 @@
 Both stages save a checkpoint every --save-every seconds and at the end, resume from --out
 when it exists (``--resume``), and stop by themselves at --time-limit. The schedule is
 time-based (warmup, then cosine to 10% at the time limit) so a run of any length finishes
-its schedule.
+its schedule. The PTP stage validates its starting weights first and writes --out (and its
+--export-parts) only when a later validation beats them, so a run that only made them worse
+writes nothing; --save-last also writes the last weights, always, to OUT.last.pt.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import Special, TokenData, batch, engine_batch, special_ids  # noqa: E402
-from model import Config, PTPModel, count_params, grow_lora, load_weights, save_weights  # noqa: E402
+from model import PART_BYTES, Config, PTPModel, count_params, grow_lora, load_weights, save_weights  # noqa: E402
 import ptp  # noqa: E402
 
 
@@ -153,8 +155,8 @@ def save(model, out: Path, extra: dict, parts_dir: Path | None):
     parts_dir.mkdir(parents=True, exist_ok=True)
     for old in parts_dir.glob(out.stem + ".fp16.part*"):
         old.unlink()
-    for i in range(0, len(data), 15_000_000):
-        (parts_dir / f"{out.stem}.fp16.part{i // 15_000_000}").write_bytes(data[i : i + 15_000_000])
+    for i in range(0, len(data), PART_BYTES):
+        (parts_dir / f"{out.stem}.fp16.part{i // PART_BYTES}").write_bytes(data[i : i + PART_BYTES])
 
 
 @torch.no_grad()
@@ -306,6 +308,12 @@ def eval_ptp(model, val, sp, args, device, n_batches=6):
     return c.float().mean().item(), (hist / hist.sum()).tolist()
 
 
+def last_path(out: Path) -> Path:
+    """Where --save-last writes the PTP stage's last weights: ``ptp.pt`` -> ``ptp.last.pt``
+    (and, with --export-parts, ``ptp.last.fp16.part*`` beside the best's ``ptp.fp16.part*``)."""
+    return out.with_name(f"{out.stem}.last{out.suffix}")
+
+
 def train_ptp(args):
     device = args.device
     rank, world = setup_distributed(device)
@@ -340,18 +348,24 @@ def train_ptp(args):
     history = state.get("history", [])
     t0, last_eval = time.time(), time.time()
 
-    def evaluate_and_save():
+    def evaluate_and_save(final=False):
         nonlocal best
         correct, hist = eval_ptp(model, val, sp, args, device, n_batches=args.eval_batches)
         history.append({"step": step, "val_correct": correct, "seconds": time.time() - t0})
         log(f"val correct {correct:.3f} (best {best:.3f})")
-        extra = {"ptp_state": {"step": step, "best": max(best, correct), "history": history, "contexts": args.contexts},
-                 "train_state": ck.get("train_state", {})}
+        record = {"ptp_state": {"step": step, "best": max(best, correct), "history": history, "contexts": args.contexts},
+                  "train_state": ck.get("train_state", {}), "hist": hist, "val_correct": correct,
+                  "sampling": {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p},
+                  "window": args.window}
         if correct > best:
             best = correct
-            save(model, out, {**extra, "hist": hist, "val_correct": correct,
-                                      "sampling": {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p},
-                                      "window": args.window}, args.export_parts)
+            save(model, out, record, args.export_parts)
+            log(f"wrote {out}" + (f" and its parts in {args.export_parts}" if args.export_parts else ""))
+        else:
+            log(f"{out} not written: {correct:.3f} does not beat {best:.3f}")
+        if final and args.save_last:
+            save(model, last_path(out), record, args.export_parts)
+            log(f"wrote the last weights to {last_path(out)} (--save-last)")
 
     if rank == 0 and best < 0:
         # The starting weights are the bar: a run that only made them worse writes nothing.
@@ -391,7 +405,7 @@ def train_ptp(args):
             evaluate_and_save()
             last_eval = time.time()
     if rank == 0:
-        evaluate_and_save()
+        evaluate_and_save(final=True)
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
@@ -434,6 +448,10 @@ def main(argv=None):
                          "engine prompts (data.engine_context), or anywhere in a packed row (the runs up to the fourth session)")
     ap.add_argument("--lora-rank", type=int, default=0,
                     help="ptp stage: widen the adapters to this rank first (outputs unchanged; 0 = the checkpoint's)")
+    ap.add_argument("--save-last", action="store_true",
+                    help="ptp stage: also write the last weights, whether or not they beat the start, to OUT.last.pt "
+                         "(and OUT.last.fp16.part* with --export-parts) with their validation; --out and its parts stay "
+                         "the best weights that beat the start, and are not written when none did")
     ap.add_argument("--sample-reuse", type=int, default=1, help="PTP steps per teacher sample (fresh windows and u each)")
     ap.add_argument("--sample-batch", type=int, default=0,
                     help="rows the teacher samples at once, split into steps of --batch-size (0 = --batch-size)")

@@ -1,11 +1,14 @@
 """Properties of training/model.py that the engine relies on (run: python3 -m pytest training/tests)."""
+import io
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from model import NEG, Config, PTPModel, grow_lora, u_bits  # noqa: E402
+import model as model_module  # noqa: E402
+from model import NEG, Config, PTPModel, grow_lora, join_parts, load_weights, save_weights, u_bits  # noqa: E402
 import ptp  # noqa: E402
 
 CFG = Config(vocab_size=97, hidden_size=32, num_layers=2, num_heads=2, intermediate_size=48, lora_rank=4)
@@ -109,3 +112,68 @@ def test_window_mask_matches_brute_force():
                 assert allowed[q, k].item() == want, (q, k)
             assert pos[0, q].item() == starts[0, n].item() + j - 1
             assert tgt[0, q].item() == ids[0, starts[0, n].item() + j].item()
+
+
+def write_parts(d: Path, stem: str, data: bytes, size: int) -> list[Path]:
+    """What train.py --export-parts writes, with parts of ``size`` bytes."""
+    d.mkdir(parents=True, exist_ok=True)
+    out = [d / f"{stem}.fp16.part{i // size}" for i in range(0, len(data), size)]
+    for i, p in zip(range(0, len(data), size), out):
+        p.write_bytes(data[i : i + size])
+    return out
+
+
+def test_parts_join_and_a_missing_or_empty_part_is_named(tmp_path, monkeypatch):
+    """Checkpoint parts load; a missing, empty or short one is an error that names the file and what
+    to do, never torch.load's EOFError on an empty buffer (the PTP stage writes no part when its
+    validation never beats the start)."""
+    monkeypatch.setattr(model_module, "PART_BYTES", 4096)  # several parts from a small model
+    m = random_model()
+    buf = io.BytesIO()
+    save_weights(m, buf, {"val_correct": 0.5}, dtype=torch.float16)
+    data = buf.getvalue()
+    parts = write_parts(tmp_path / "ok", "ptp", data, 4096)
+    (tmp_path / "ok" / "ptp.fp16.part1.bak").write_bytes(b"x")  # a stray copy is not a part
+    assert len(parts) > 2 and join_parts(parts[0]).getvalue() == data
+    loaded, ck = load_weights(parts[0])
+    assert ck["val_correct"] == 0.5 and all(torch.equal(v, m.state_dict()[k].half().float())
+                                            for k, v in loaded.state_dict().items())
+
+    def error(path, kind):
+        with pytest.raises(kind) as e:
+            load_weights(path)
+        assert not isinstance(e.value, EOFError)
+        return str(e.value)
+
+    missing = tmp_path / "none" / "ptp.fp16.part0"
+    missing.parent.mkdir()
+    msg = error(missing, FileNotFoundError)
+    assert str(missing) in msg and "beats the starting weights" in msg and "--save-last" in msg, msg
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        join_parts(missing)
+
+    empty = tmp_path / "empty" / "ptp.fp16.part0"
+    empty.parent.mkdir()
+    empty.write_bytes(b"")
+    msg = error(empty, ValueError)
+    assert str(empty) in msg and "empty" in msg and "copy it again" in msg, msg
+
+    gap = write_parts(tmp_path / "gap", "ptp", data, 4096)
+    gap[1].unlink()
+    msg = error(gap[0], FileNotFoundError)
+    assert str(gap[1]) in msg and "copy every part" in msg, msg
+
+    short = write_parts(tmp_path / "short", "ptp", data, 4096)
+    short[1].write_bytes(short[1].read_bytes()[:100])
+    msg = error(short[0], ValueError)
+    assert str(short[1]) in msg and "100 bytes" in msg, msg
+
+    tail = write_parts(tmp_path / "tail", "ptp", data, 4096)
+    tail[-1].unlink()  # the set looks whole but ends early: torch cannot read it
+    msg = error(tail[0], ValueError)
+    assert "ptp.fp16.part*" in msg and "cannot be read" in msg, msg
+
+    plain = tmp_path / "plain.pt"
+    plain.write_bytes(b"")
+    msg = error(plain, ValueError)
+    assert str(plain) in msg and "empty" in msg, msg
