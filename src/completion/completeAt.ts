@@ -71,6 +71,19 @@ export interface CompleteAtOptions {
    */
   firstLine?: boolean;
   /**
+   * Hold back the whitespace typed before the cursor (TypedWhitespace; default true). false: the
+   * prompt ends with it and the model's text is taken as it comes, as the pipeline did before
+   * the holdback. A what-if knob for bench/eval.ts's "model+pipeline" column.
+   */
+  holdTypedWhitespace?: boolean;
+  /**
+   * Also end the completion at its first line break; the scope's stop rules see the text before
+   * it. A what-if knob for bench/eval.ts's next-line cases (the worker and the CLI leave it unset).
+   */
+  stopAtLineBreak?: boolean;
+  /** B for a numeric `decoding.blockSize` instead of the policy's: a what-if knob for bench/eval.ts (M 8, B 16). */
+  budget?: number;
+  /**
    * Inline mode: how sure the model must be of what is shown (confidence.ts). Default 'off'.
    * Generate mode is never cut (its trace still carries each token's confidence).
    */
@@ -153,7 +166,8 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
     const stop = (raw: string): number | undefined => {
       const after = typed.after(raw);
       if (after === undefined) return undefined;
-      const cut = stopper(after.text);
+      const lineEnd = options.stopAtLineBreak === true ? after.text.indexOf('\n') : -1;
+      const cut = lineEnd < 0 ? stopper(after.text) : (stopper(after.text.slice(0, lineEnd)) ?? lineEnd);
       return cut === undefined ? undefined : after.offset + cut;
     };
     const streamed = new CompleteLines(onText);
@@ -164,7 +178,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
       topK: decoding.topK,
       topP: decoding.topP,
       blockSize: decoding.decoder === 'ar' ? 1 : info.blockSize,
-      budget: decoding.decoder === 'ar' ? 0 : info.budget,
+      budget: decoding.decoder === 'ar' ? 0 : (options.budget ?? info.budget),
       ...(decoding.lookup !== undefined ? { lookup: decoding.lookup } : {}),
       ...(options.references !== undefined && options.references.length > 0 ? { references: options.references } : {}),
       typedAhead: typed.ws,
@@ -252,7 +266,7 @@ function plan(
   const built = buildPrompt(view.text, at);
   if (built.prompt === null) return { reason: built.reason, detail: built.detail };
   const prompt = built.prompt;
-  const typed = new TypedWhitespace(/[ \t]+$/.exec(prompt.prefix)?.[0] ?? '');
+  const typed = new TypedWhitespace(options.holdTypedWhitespace === false ? '' : (/[ \t]+$/.exec(prompt.prefix)?.[0] ?? ''));
   const enginePrompt = { prefix: prompt.prefix.slice(0, prompt.prefix.length - typed.ws.length), ...(prompt.suffix !== '' ? { suffix: prompt.suffix } : {}) };
   // After Enter the cursor's line holds only indentation: the completion must write that line
   // (the engine's first-line rule), not end at once or start with a line break.
