@@ -9,11 +9,12 @@ const TS_FILE = ['export interface Point {', '  x: number;', '  y: number;', '}'
 
 suite('Commands', () => {
   suiteSetup(async () => {
-    await configure({ 'decoding.seed': '3' });
+    // Mechanics (commands, crashes, restarts): the confidence gate is off; confidence.suite.ts tests it.
+    await configure({ 'decoding.seed': '3', 'completion.confidence': 'off' });
     await ptp();
   });
   teardown(closeAll);
-  suiteTeardown(() => configure({ 'decoding.seed': undefined }));
+  suiteTeardown(() => configure({ 'decoding.seed': undefined, 'completion.confidence': undefined }));
 
   test('Generate Code writes the instruction as a comment and code below it, as one undo step', async () => {
     await ptp();

@@ -17,12 +17,14 @@ const TS_MEDIAN = [
 ].join('\n');
 
 suite('Inline completion', () => {
+  // These tests are about the mechanics (alternatives, seeds, caching, cancellation, fitting),
+  // so every moment shows what the model writes; confidence.suite.ts tests the gate.
   suiteSetup(async () => {
-    await configure({ 'decoding.seed': '1', 'decoding.temperature': 0.2, 'completion.debounceMode': 'fixed', 'completion.debounceMs': 0, enableLanguages: undefined, enable: true });
+    await configure({ 'decoding.seed': '1', 'decoding.temperature': 0.2, 'completion.confidence': 'off', 'completion.debounceMode': 'fixed', 'completion.debounceMs': 0, enableLanguages: undefined, enable: true });
     await ptp();
   });
   teardown(closeAll);
-  suiteTeardown(() => configure({ 'decoding.seed': undefined, 'decoding.temperature': undefined, 'completion.debounceMode': undefined, 'completion.debounceMs': undefined }));
+  suiteTeardown(() => configure({ 'decoding.seed': undefined, 'decoding.temperature': undefined, 'completion.confidence': undefined, 'completion.debounceMode': undefined, 'completion.debounceMs': undefined }));
 
   test('activation returns fast and the worker loads the shipped model', async () => {
     const api = await ptp();
