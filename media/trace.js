@@ -7,6 +7,25 @@
   const root = /** @type {HTMLElement} */ (document.getElementById('requests'));
   const refresh = /** @type {HTMLButtonElement} */ (document.getElementById('refresh'));
   refresh.addEventListener('click', () => vscode.postMessage({ type: 'refresh' }));
+  // Shade the tokens by model call (which call committed them) or by confidence (how sure the
+  // model was of each). The token's underline always shows its confidence.
+  const shade = /** @type {HTMLButtonElement} */ (document.getElementById('shade'));
+  shade.addEventListener('click', () => {
+    const byConfidence = document.body.classList.toggle('by-confidence');
+    shade.textContent = byConfidence ? 'Shade by model call' : 'Shade by confidence';
+  });
+
+  /** Red (unsure) through yellow to green (sure): the colour of a probability p in [0, 1]. */
+  function confidenceColour(p, alpha) {
+    const hue = Math.round(120 * Math.max(0, Math.min(1, p)));
+    return `hsla(${hue}, 75%, 45%, ${alpha})`;
+  }
+
+  function percent(p) {
+    return `${Math.round(p * 100)}%`;
+  }
+
+  const DRAFT_NAMES = { ptp: 'PTP', suffix: 'the FIM suffix', context: 'the context', document: 'the document', open: 'an open file', workspace: 'the workspace', typed: 'the typed whitespace' };
 
   /** @param {string} tag @param {string} [cls] @param {string} [text] */
   function el(tag, cls, text) {
@@ -48,17 +67,28 @@
       `decode ${ms(s.msDecode)}`,
       `total ${ms(s.msTotal)}`,
       `stop: ${s.stopReason}`,
+      ...(typeof s.confidence === 'number' ? [`confidence ${percent(s.confidence)}`] : []),
     ];
     head.append(el('span', 'facts', facts.join(' · ')));
     section.append(head);
+    if (s.withheld) section.append(el('p', 'withheld', `Nothing shown: ${s.withheld.detail}`));
 
     // The committed text, one colour per call.
     const text = el('pre', 'tokens');
     r.calls.forEach((call, i) => {
       const span = el('span', `call c${i % 8}`);
-      span.title = `call ${call.index}: ${call.tokens.length} token(s), ${call.acceptedDrafts} accepted draft(s)${call.draft && call.draft !== 'none' ? ` (${call.draft === 'context' ? 'from the context' : 'from PTP'})` : ''}, ${call.rows} rows, ${ms(call.ms)}`;
+      const callTitle = `call ${call.index}: ${call.tokens.length} token(s), ${call.acceptedDrafts} accepted draft(s)${call.draft && call.draft !== 'none' ? ` (from ${DRAFT_NAMES[call.draft] || call.draft})` : ''}, ${call.rows} rows, ${ms(call.ms)}`;
+      span.title = callTitle;
       call.tokens.forEach((t, j) => {
         const tok = el('span', j === 0 ? 'tok first' : 'tok', visible(t));
+        const p = Array.isArray(call.confidence) ? call.confidence[j] : undefined;
+        if (typeof p === 'number') {
+          // Set through the CSSOM (the page's CSP allows no inline style attributes).
+          tok.style.setProperty('--confidence', confidenceColour(p, 0.9));
+          tok.style.setProperty('--confidence-shade', confidenceColour(p, 0.45));
+          tok.classList.add('rated');
+          tok.title = `confidence ${percent(p)} (the probability the model gave this token)\n${callTitle}`;
+        }
         span.append(tok);
       });
       text.append(span);
@@ -87,7 +117,7 @@
     table.append(header);
     for (const call of r.calls) {
       const row = el('tr');
-      row.append(el('td', undefined, String(call.index)), el('td', undefined, String(call.tokens.length)), el('td', undefined, String(call.acceptedDrafts)), el('td', undefined, call.draft === 'context' ? 'context' : call.draft === 'ptp' ? 'PTP' : '—'), el('td', undefined, String(call.rows)), el('td', undefined, ms(call.ms)));
+      row.append(el('td', undefined, String(call.index)), el('td', undefined, String(call.tokens.length)), el('td', undefined, String(call.acceptedDrafts)), el('td', undefined, call.draft && call.draft !== 'none' ? DRAFT_NAMES[call.draft] || call.draft : '—'), el('td', undefined, String(call.rows)), el('td', undefined, ms(call.ms)));
       table.append(row);
     }
     const details = el('details');

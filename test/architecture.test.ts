@@ -2,10 +2,13 @@
  * Architecture: no import cycles in src/ or bench/ (type-only imports count: they tie the files
  * together just the same), and imports between the src/ layers go the way DESIGN.md draws them:
  *
- *   extension ──> protocol <── server ──> engine, context        cli ──> server, engine, context, protocol
+ *   extension ──> protocol <── server ──> completion ──> engine, context
+ *                                cli ──> completion, engine, context, protocol
  *
  * engine, context and protocol import no other layer; only src/extension imports `vscode`; other
- * layers reach src/engine and src/context through their index.ts. Imports are read with the
+ * layers reach src/engine and src/context through their index.ts. bench/ measures the pipeline
+ * (src/completion) and the engine, and starts the worker as a program: it imports nothing from
+ * src/server or src/extension. Imports are read with the
  * TypeScript scanner (ts.preProcessFile), so import-like text in strings and comments is ignored.
  */
 import assert from 'node:assert/strict';
@@ -24,7 +27,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   completion: ['protocol', 'engine', 'context'],
   server: ['protocol', 'engine', 'context', 'completion'],
   extension: ['protocol'],
-  cli: ['server', 'completion', 'engine', 'context', 'protocol'],
+  cli: ['completion', 'engine', 'context', 'protocol'],
 };
 
 /** Layers whose files other layers may import only through `index.ts`. */
@@ -161,6 +164,17 @@ suite('architecture', () => {
         const to = target === undefined ? undefined : layerOf(target);
         if (target !== undefined && to === undefined) wrong.push(`${file} imports ${spec}, outside src/`);
         if (to !== undefined && to !== from && !MAY_IMPORT[from]!.includes(to)) wrong.push(`${file} (${from}) imports ${spec} (${to})`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  test('bench/ imports nothing from src/server or src/extension', () => {
+    const wrong: string[] = [];
+    for (const file of tsFiles('bench')) {
+      for (const { spec, file: target } of importsOf(file)) {
+        const to = target === undefined ? undefined : layerOf(target);
+        if (to === 'server' || to === 'extension') wrong.push(`${file} imports ${spec}`);
       }
     }
     assert.deepEqual(wrong, []);

@@ -3,7 +3,6 @@
  * markdown tables, from what the typist and the worker recorded.
  */
 import type { DecodingSettings, StatusResult, WorkerSettings } from '../../src/protocol/index';
-import { WORKSPACE_MAX_TOKENS } from '../../src/server/workspaceIndex';
 import type { RunInfo } from './machine';
 import { runInfoMarkdown } from './machine';
 import { mib, table } from './report';
@@ -245,7 +244,7 @@ function workspaceReport(fixture: SoakWorkspace, session: Typist, end: StatusRes
     {
       check: `it holds the ${fixture.files} source files and none of the ${fixture.skippedExpected} to skip (or stopped at its token cap)`,
       // A file to skip that got in would make the count exceed the copied ones; the cap can stop it short.
-      ok: index.files === fixture.files || (index.files < fixture.files && index.tokens > 0.95 * WORKSPACE_MAX_TOKENS),
+      ok: index.files === fixture.files || (index.files < fixture.files && index.tokens > 0.95 * index.maxTokens),
       value: `${index.files} indexed of ${index.found} found, ${index.tokens} tokens`,
     },
   ];

@@ -1,7 +1,12 @@
 /**
  * `parseCommandLine`: the CLI's arguments, checked, with one-line errors that name the option.
+ * The options that are settings (decoder, block size, seed, sampling, token cap, threads,
+ * confidence) are checked by the one settings schema (src/protocol settings.ts), so the CLI
+ * accepts exactly what the editor's settings accept.
  */
 import { parseArgs } from 'node:util';
+import type { ConfidenceLevel, DecodingSettings, Setting, SettingKey } from '../protocol/index';
+import { SETTINGS } from '../protocol/index';
 
 export const USAGE = `Usage: ptp-complete <command> [options]
 
@@ -20,16 +25,24 @@ Commands:
 
 Options:
   --decoder ptp|ar        decoder (default ptp)
-  --seed N                u-stream seed (default: a fresh one, reported)
+  --seed N                u-stream seed, 0 to 4294967295 (default: a fresh one, reported)
   --temperature T, --top-k K, --top-p P
-                          sampling (default: the model's trained settings)
-  --block-size auto|N     tokens per PTP call (default auto: from the scope, the measured
-                          latency curve and the model's acceptance histogram)
+                          sampling: T 0 to 2, K >= 0, P 0.01 to 1 (default: the model's
+                          own, from its model.json)
+  --block-size auto|N     tokens per PTP call, 1 to 64 (default auto: from the scope, the
+                          measured latency curve and the model's acceptance histogram)
+  --confidence off|low|medium|high
+                          complete: how sure the model must be before a suggestion is shown,
+                          as the ptp.completion.confidence setting (default medium); what it
+                          withholds prints as "(nothing shown: why)". generate is never cut
+  --explicit              complete: as an explicit request (Alt+\\): the lower confidence bar,
+                          shorter suggestions allowed (default: as one that appears by itself)
   --lookup on|off         PTP also verifies drafts copied from the context (default on;
                           the output is the same either way, only the calls differ)
-  --max-tokens N          token cap (default: the scope's cap; 384 for generate, 64 for bench)
+  --max-tokens N          token cap, 1 to 1024 (default: the scope's cap; 384 for generate,
+                          64 for bench)
   --model DIR             model directory (default: the bundled models/ptp-code-10m)
-  --threads N             onnxruntime threads (default: half the cores, at most 4)
+  --threads N             onnxruntime threads (default 0: half the cores, at most 4)
   --language ID           VS Code language id (default: from the file extension; plaintext for generate)
   --json                  one JSON object per result on stdout
   --weights fp32|fp16|int8  convert: weight storage (default fp32; see docs/BYO_MODEL.md)
@@ -46,14 +59,13 @@ export interface CommandLine {
   column?: number;
   cases?: string;
   prompt?: string;
-  decoder: 'ptp' | 'ar';
-  seed?: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  blockSize: number | 'auto';
+  /** Only what was given: decoder, block size, seed and sampling left out are decided further on (session.ts). */
+  decoding: DecodingSettings;
   lookup: boolean;
   maxTokens?: number;
+  /** complete: the confidence level, and whether it runs as an explicit request. */
+  confidence: ConfidenceLevel;
+  explicit: boolean;
   model?: string;
   threads?: number;
   language?: string;
@@ -85,6 +97,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine | 'help' 
         prompt: { type: 'string' },
         decoder: { type: 'string' },
         seed: { type: 'string' },
+        confidence: { type: 'string' },
+        explicit: { type: 'boolean' },
         temperature: { type: 'string' },
         'top-k': { type: 'string' },
         'top-p': { type: 'string' },
@@ -114,24 +128,29 @@ export function parseCommandLine(argv: readonly string[]): CommandLine | 'help' 
   if (command !== 'complete' && command !== 'generate' && command !== 'bench' && command !== 'convert') throw new UsageError(`unknown command '${command}' (complete, generate, bench or convert)`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
 
-  const decoder = v.decoder ?? 'ptp';
-  if (decoder !== 'ptp' && decoder !== 'ar') throw new UsageError(`--decoder must be ptp or ar, got '${decoder}'`);
-  const blockSize = v['block-size'] === undefined || v['block-size'] === 'auto' ? 'auto' : integer('--block-size', v['block-size'], 1);
   const lookup = v.lookup ?? 'on';
   if (lookup !== 'on' && lookup !== 'off') throw new UsageError(`--lookup must be on or off, got '${lookup}'`);
+  const decoding: DecodingSettings = {
+    ...given('decoder', setting('--decoder', 'decoding.decoder', v.decoder)),
+    ...given('blockSize', setting('--block-size', 'decoding.blockSize', v['block-size'])),
+    ...given('seed', setting('--seed', 'decoding.seed', v.seed)),
+    ...given('temperature', setting('--temperature', 'decoding.temperature', v.temperature)),
+    ...given('topK', setting('--top-k', 'decoding.topK', v['top-k'])),
+    ...given('topP', setting('--top-p', 'decoding.topP', v['top-p'])),
+  };
+  const maxTokens = setting('--max-tokens', 'completion.maxTokens', v['max-tokens']);
+  // 0 is the setting's "automatic", which is the engine's default.
+  const threads = setting('--threads', 'threads', v.threads);
   const cl: CommandLine = {
     command,
-    decoder,
-    blockSize,
+    decoding,
     lookup: lookup === 'on',
+    confidence: setting('--confidence', 'completion.confidence', v.confidence) ?? SETTINGS['completion.confidence'].default,
+    explicit: v.explicit ?? false,
     json: v.json ?? false,
     verbose: v.verbose ?? false,
-    ...(v.seed !== undefined ? { seed: integer('--seed', v.seed, 0) } : {}),
-    ...(v.temperature !== undefined ? { temperature: number('--temperature', v.temperature, 0, Infinity) } : {}),
-    ...(v['top-k'] !== undefined ? { topK: integer('--top-k', v['top-k'], 0) } : {}),
-    ...(v['top-p'] !== undefined ? { topP: number('--top-p', v['top-p'], Number.MIN_VALUE, 1) } : {}),
-    ...(v['max-tokens'] !== undefined ? { maxTokens: integer('--max-tokens', v['max-tokens'], 1) } : {}),
-    ...(v.threads !== undefined ? { threads: integer('--threads', v.threads, 1) } : {}),
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
+    ...(threads !== undefined && threads > 0 ? { threads } : {}),
     ...(v.model !== undefined ? { model: v.model } : {}),
     ...(v.language !== undefined ? { language: v.language } : {}),
   };
@@ -165,16 +184,23 @@ export function parseCommandLine(argv: readonly string[]): CommandLine | 'help' 
   return cl;
 }
 
+/** A flag that is a setting: undefined when not given, else its value as the setting's check reads it. */
+function setting<K extends SettingKey>(flag: string, key: K, raw: string | undefined): Exclude<(typeof SETTINGS)[K]['default'], undefined> | undefined {
+  if (raw === undefined) return undefined;
+  const r = (SETTINGS[key] as Setting<unknown>).parse(raw);
+  // A flag that is given cannot be empty: its rule without the setting's ", or empty".
+  const expected = (r.ok ? SETTINGS[key].expected : r.expected).replace(/, or empty$/, '');
+  if (!r.ok || r.value === undefined) throw new UsageError(`${flag} must be ${expected}, got '${raw}'`);
+  return r.value as Exclude<(typeof SETTINGS)[K]['default'], undefined>;
+}
+
+/** `{ [field]: value }` when the value was given, else nothing. */
+function given<F extends string, T>(field: F, value: T | undefined): Partial<Record<F, T>> {
+  return value === undefined ? {} : ({ [field]: value } as Record<F, T>);
+}
+
 function integer(name: string, raw: string, min: number): number {
   const n = Number(raw);
   if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`${name} must be an integer >= ${min}, got '${raw}'`);
-  return n;
-}
-
-function number(name: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`${name} must be a number in [${min === Number.MIN_VALUE ? '>0' : min}, ${max}], got '${raw}'`);
-  }
   return n;
 }

@@ -50,7 +50,7 @@ export async function runBench(session: CliSession, cl: CommandLine): Promise<nu
   const decoding = { ...session.decoding(), decoder: 'ptp' as const };
   const env = await session.env(decoding);
   const hist = engine.manifest.ptp.acceptance_histogram;
-  const choice = chooseBlockSize('block', env.latency, hist, typeof cl.blockSize === 'number' ? { blockSize: cl.blockSize } : undefined);
+  const choice = chooseBlockSize('block', env.latency, hist, typeof cl.decoding.blockSize === 'number' ? { blockSize: cl.decoding.blockSize } : undefined);
   const maxTokens = cl.maxTokens ?? BENCH_MAX_TOKENS;
   const run = (p: (typeof PROMPTS)[number], decoder: 'ar' | 'ptp'): Promise<DecodeResult> =>
     engine.complete(

@@ -1,6 +1,8 @@
 /**
  * `ptp-complete`: the engine and the context layer without VS Code (bundled as dist/cli.js,
- * started by bin/ptp-complete.js). Same pipeline as the worker: src/server/completeAt.ts.
+ * started by bin/ptp-complete.js). Same pipeline as the worker: src/completion's completeAt,
+ * then fitAt, so `complete` prints what the editor would show at that cursor (an automatic
+ * request by default, with the confidence rule; --explicit for Alt+\).
  *
  *   npx ptp-complete complete --file examples/sample.ts --line 7 --column 1 --json
  *   npx ptp-complete complete --cases cases.jsonl
@@ -15,13 +17,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ModelLoadError } from '../engine/index';
+import type { TraceCall, Withheld } from '../protocol/index';
 import type { CompletionOutcome } from '../completion/index';
-import { completeAt } from '../completion/index';
+import { completeAt, fitAt, languageOfFile } from '../completion/index';
 import type { CommandLine } from './args';
 import { USAGE, UsageError, parseCommandLine } from './args';
 import { runBench } from './bench';
 import { ConvertFailure, convertCheckpoint } from './convert';
-import { languageOfFile } from '../completion/index';
 import { CliSession } from './session';
 
 /** A failure to report in one line and exit 1 with. */
@@ -29,7 +31,17 @@ class CliError extends Error {}
 
 /** What --json prints for one completion (and, for --cases, with file/line/column first). */
 export interface CliResult {
+  /**
+   * complete: what the editor would insert at the cursor (fitted to the line, '' when nothing
+   * is shown); generate: the generated block.
+   */
   text: string;
+  /** complete: characters right of the cursor the text replaces (auto-closed brackets it re-supplies). */
+  replaces?: number;
+  /** complete: why nothing is shown, when the confidence rule withheld it. */
+  withheld?: Withheld;
+  /** The running confidence of what is shown (the product of its tokens' probabilities). */
+  confidence?: number;
   /** Ids of every generated token, the re-typed `healed` word first (decoded: healed + the text before trimming). */
   tokens: number[];
   /** The prompt's last word, re-typed by the first tokens (token healing); '' when none. */
@@ -46,6 +58,8 @@ export interface CliResult {
   stopReason: string;
   seed: number;
   promptTokens: number;
+  /** Per model call: the tokens it committed and each one's confidence (the probability the model gave it). */
+  trace: TraceCall[];
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -149,12 +163,16 @@ async function completeFile(session: CliSession, cl: CommandLine, file: string, 
       decoding,
       mode: 'inline',
       ...(cl.maxTokens !== undefined ? { maxTokens: cl.maxTokens } : {}),
+      confidence: cl.confidence,
+      explicit: cl.explicit,
       cacheKey: uri,
       requestId,
     });
     if (outcome.kind === 'rejected') throw new CliError(`${file}:${line}:${column}: no completion here: ${outcome.detail}`);
     if (outcome.kind === 'stale') throw new CliError(`${file}: changed while completing`);
-    return resultOf(outcome, decoding.decoder);
+    // What the worker does before it answers the editor: fit the text to the cursor's line.
+    const fit = outcome.text === '' ? undefined : fitAt(text, offset, outcome.text, cl.explicit);
+    return { ...resultOf(outcome, decoding.decoder), text: fit?.insertText ?? '', replaces: fit?.coverLength ?? 0 };
   } finally {
     session.store.close(uri);
   }
@@ -181,6 +199,8 @@ function resultOf(o: CompletionOutcome, decoder: 'ptp' | 'ar'): CliResult {
   const s = o.stats;
   return {
     text: o.text,
+    ...(s.withheld !== undefined ? { withheld: s.withheld } : {}),
+    ...(s.confidence !== undefined ? { confidence: s.confidence } : {}),
     tokens: o.result.tokens,
     healed: o.result.healed,
     calls: s.calls,
@@ -195,6 +215,7 @@ function resultOf(o: CompletionOutcome, decoder: 'ptp' | 'ar'): CliResult {
     stopReason: s.stopReason,
     seed: s.seed,
     promptTokens: o.result.promptTokens,
+    trace: o.calls,
   };
 }
 
@@ -204,13 +225,17 @@ function print(cl: CommandLine, r: CliResult, before = ''): void {
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return;
   }
-  process.stdout.write(`${before}${r.text}\n`);
+  // Nothing to insert: say so, and why when the confidence rule withheld it.
+  const shown = r.text !== '' || r.withheld === undefined ? r.text : `(nothing shown: ${r.withheld.detail})`;
+  process.stdout.write(`${before}${shown}\n`);
   const n = r.tokens.length;
   const perToken = n > 1 ? ` (${(r.msDecode / (n - 1)).toFixed(2)} ms/token)` : '';
   const healed = r.healed === '' ? '' : ` (the first re-type ${JSON.stringify(r.healed)})`;
   process.stderr.write(
     `-- ${r.scope} scope, ${r.decoder} M=${r.blockSize} B=${r.budget}, seed ${r.seed}: ${n} tokens${healed} in ${r.calls} calls ` +
-      `(${r.tokensPerCall} tokens/call); prefill ${r.msPrefill} ms (${r.promptTokens} prompt tokens), decode ${r.msDecode} ms${perToken}; stop: ${r.stopReason}\n`,
+      `(${r.tokensPerCall} tokens/call); prefill ${r.msPrefill} ms (${r.promptTokens} prompt tokens), decode ${r.msDecode} ms${perToken}; stop: ${r.stopReason}` +
+      (r.replaces !== undefined && r.replaces > 0 ? `; the text replaces the ${r.replaces} character(s) after the cursor` : '') +
+      '\n',
   );
 }
 

@@ -2,16 +2,15 @@
  * `CliSession`: what every CLI command needs once per process: the model, the grammars, a
  * DocumentStore, and the latency curve (measured on first use, only where 'auto' needs it).
  */
+import { randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { LatencyPoint, SyntaxDocument } from '../context/index';
 import { DocumentStore, setGrammarDirectory } from '../context/index';
 import { Engine } from '../engine/index';
-import type { DecodingSettings } from '../protocol/index';
+import { MAX_SEED, resolveDecoding, seededDecoding } from '../protocol/index';
 import type { CompletionDecoding, CompletionEnv } from '../completion/index';
-import { measureLatencyCurve } from '../completion/index';
-import { bundledPaths, decodingFor, decodingProblem, freshSeed, resolveDecoding } from '../server/settings';
+import { bundledPaths, measureLatencyCurve } from '../completion/index';
 import type { CommandLine } from './args';
-import { UsageError } from './args';
 
 export class CliSession {
   private latency: readonly LatencyPoint[] | undefined;
@@ -34,21 +33,14 @@ export class CliSession {
     return new CliSession(engine, cl, log);
   }
 
-  /** The command line's decoding settings over the model's defaults; a fresh seed unless --seed. */
+  /**
+   * The command line's decoding settings (checked by the settings schema in args.ts); the
+   * sampling settings not given are the model's own (model.json), the seed a fresh one unless --seed.
+   */
   decoding(): CompletionDecoding {
     const { cl } = this;
-    const requested: Partial<DecodingSettings> = {
-      decoder: cl.decoder,
-      blockSize: cl.blockSize,
-      ...(cl.seed !== undefined ? { seed: cl.seed } : {}),
-      ...(cl.temperature !== undefined ? { temperature: cl.temperature } : {}),
-      ...(cl.topK !== undefined ? { topK: cl.topK } : {}),
-      ...(cl.topP !== undefined ? { topP: cl.topP } : {}),
-    };
-    const settings = resolveDecoding(requested, undefined, this.engine.manifest);
-    const problem = decodingProblem(settings);
-    if (problem !== undefined) throw new UsageError(problem);
-    return { ...decodingFor(settings, 0, freshSeed()), lookup: cl.lookup };
+    const settings = resolveDecoding(cl.decoding, undefined, this.engine.manifest.sampling);
+    return { ...seededDecoding(settings, 0, randomInt(0, MAX_SEED)), lookup: cl.lookup };
   }
 
   /** The engine and, when PTP's block size is 'auto', the measured latency curve. */

@@ -6,6 +6,9 @@
 export type { CompleteAtOptions, CompleteAtResult, CompletionDecoding, CompletionEnv, CompletionOutcome } from './completeAt';
 export { CURSOR_MARK, GENERATE_MAX_TOKENS, completeAt, warmAt } from './completeAt';
 export { languageOfFile, sourceLanguageOf } from './languageOfFile';
+export type { FitOptions, FittedItem } from './fitCompletion';
+export { FOLLOWING_LINES, MIN_AUTOMATIC_CHARS, fitAt, fitCompletion } from './fitCompletion';
+export { bundledPaths } from './bundledPaths';
 export type { SweepOptions } from './latencyCurve';
 export { measureLatencyCurve } from './latencyCurve';
 export type { CutBoundary } from './confidence';

@@ -42,6 +42,8 @@ export interface PtpExtensionApi {
   lastInlineOutcome(): InlineOutcome | undefined;
   inlineCounters(): Readonly<InlineCounters>;
   statusBarText(): string;
+  /** The status bar tooltip's markdown (why the last suggestion was withheld, when it was). */
+  statusBarTooltip(): string;
   /** Cancels a running Generate Code, as its notification's Cancel button does. */
   cancelGenerate(): void;
   /** Forgets cached completions (tests that compare fresh requests). */
@@ -96,9 +98,11 @@ function wireUp(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, 
     vscode.commands.registerCommand(Commands.openSettings, () => vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${context.extension.id}`)),
     // Applied without reload: requests read settings as they go; the worker gets its part now.
     settings.onDidChange(() => worker.sendSettings()),
+    settings.onDidChange((s) => logSettingProblems(s.problems, log)),
     reportWorkerErrors(worker, log),
   );
 
+  logSettingProblems(settings.current.problems, log);
   // The worker starts in the background: activation does not wait for the process or the model.
   worker.start();
   const activationMs = performance.now() - started;
@@ -112,6 +116,7 @@ function wireUp(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, 
     lastInlineOutcome: () => provider.lastOutcome,
     inlineCounters: () => ({ ...provider.counters, skipped: { ...provider.counters.skipped } }),
     statusBarText: () => statusBar.text,
+    statusBarTooltip: () => statusBar.tooltip,
     cancelGenerate: () => generator.cancel(),
     clearCache: () => provider.cache.clear(),
     trace: (limit) => worker.trace(limit),
@@ -138,6 +143,11 @@ async function toggleLanguage(settings: SettingsStore, languageId?: string): Pro
   }
   const next = { ...settings.current.enableLanguages, [id]: !settings.enabledFor(id) };
   await settings.update('enableLanguages', next);
+}
+
+/** An invalid `ptp.*` value works as its default; the log says which and why. */
+function logSettingProblems(problems: readonly string[], log: vscode.LogOutputChannel): void {
+  for (const p of problems) log.warn(`Setting ${p}; using its default`);
 }
 
 /** One clear message per distinct worker failure, with the two things the person can do. */

@@ -25,9 +25,6 @@ import { classifyFailure, failureMessage } from './requestErrors';
 import type { SettingsStore } from './settings';
 import type { WorkerClient } from './workerClient';
 
-/** The worker writes at least this many tokens for Generate Code (its own floor). */
-const GENERATE_MAX_TOKENS = 384;
-
 export interface GenerateArgs {
   /** The instruction; when given, no input box is shown (tests, keybindings). */
   readonly instruction?: string;
@@ -172,7 +169,8 @@ export class CodeGenerator implements vscode.Disposable {
           textDocument: { uri: document.uri.toString() },
           position: { line: at.line, character: at.character },
           ...(comment !== undefined ? { instruction: comment } : {}),
-          decoding: { ...settings.decoding, maxTokens: GENERATE_MAX_TOKENS },
+          // No maxTokens: the worker's own length for a generated block (ptp.completion.maxTokens is for ghost text).
+          decoding: settings.decoding,
         },
         (textSoFar) => void show(textSoFar, false),
         token,

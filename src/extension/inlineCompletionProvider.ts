@@ -4,7 +4,11 @@
  *
  *   keystroke ─> enabled? single cursor? line end or only closers right of the cursor?
  *            ─> cache (type-through) ─> request in flight that the typing follows?
- *            ─> debounce (adaptive) ─> worker ─> fit to the line (range, suffix, length)
+ *            ─> debounce (adaptive) ─> worker (confidence rule, fitted to the line) ─> items
+ *
+ * The worker answers with items already fitted to the cursor's line (src/completion
+ * fitCompletion: the text, and how many characters right of the cursor it replaces); what is
+ * left here is VS Code glue: ranges, the suggest widget's selected item, de-duplication.
  *
  * A worker request outlives the VS Code call that started it by ORPHAN_GRACE_MS, so the next
  * keystroke can adopt it when the person typed what it is producing (Continue's generator
@@ -12,11 +16,11 @@
  */
 import * as vscode from 'vscode';
 import type { InlineCompletionExtras } from '../protocol';
+import { allowsAutomatic, classifyLineSuffix } from '../protocol';
 import type { Activity } from './activity';
 import { AdaptiveDebounce } from './adaptiveDebounce';
 import type { CompletionSite } from './completionCache';
 import { CompletionCache, PREFIX_TAIL, SUFFIX_HEAD, remainingAfter, typedSince } from './completionCache';
-import { FOLLOWING_LINES, allowsAutomatic, classifyLineSuffix, fitCompletion } from './fitCompletion';
 import { decodingKey } from './parseSettings';
 import { classifyFailure, failureMessage } from './requestErrors';
 import type { SettingsStore } from './settings';
@@ -164,6 +168,7 @@ export class PtpInlineCompletionProvider implements vscode.InlineCompletionItemP
       const extras: InlineCompletionExtras = {
         decoding: { ...settings.decoding, maxTokens: settings.completion.maxTokens },
         alternatives: wanted,
+        confidence: settings.completion.confidence,
       };
       const request = this.startRequest(document, position, site, explicit, wanted, extras);
       completions = await this.waitFor(request, token);
@@ -171,7 +176,7 @@ export class PtpInlineCompletionProvider implements vscode.InlineCompletionItemP
     }
     if (token.isCancellationRequested) return this.cancelled();
 
-    const items = toItems(completions, document, position, lineSuffix, explicit, context.selectedCompletionInfo);
+    const items = toItems(completions, document, position, context.selectedCompletionInfo);
     this.lastOutcome = {
       uri,
       line: position.line,
@@ -228,7 +233,7 @@ export class PtpInlineCompletionProvider implements vscode.InlineCompletionItemP
     this.counters.requests++;
     const promise = this.worker
       .inlineCompletion(document, position, explicit, extras, cts.token)
-      .then((completions) => {
+      .then(({ completions, last }) => {
         // Cancelled while in the worker: it stops and answers with nothing (or an error, below).
         if (cts.token.isCancellationRequested) {
           this.counters.cancelledInWorker++;
@@ -236,7 +241,8 @@ export class PtpInlineCompletionProvider implements vscode.InlineCompletionItemP
         }
         const ms = Date.now() - started;
         this.debounce.recordLatency(ms);
-        this.activity.record(ms, completions.find((c) => c.stats !== undefined)?.stats);
+        // The status bar says at once what this request did, also why it showed nothing.
+        this.activity.record(ms, last ?? completions.find((c) => c.stats !== undefined)?.stats);
         this.cache.put(site, completions);
         return completions;
       })
@@ -338,17 +344,13 @@ function atDocumentEnd(document: vscode.TextDocument, position: vscode.Position)
   return document.getText(new vscode.Range(position, document.lineAt(last).range.end)).trim() === '';
 }
 
-/** Worker completions -> VS Code items for this line (fitCompletion.ts has the rules). */
+/** The worker's fitted completions -> VS Code items at the cursor (each replacing the closers it covers). */
 function toItems(
   completions: readonly WorkerCompletion[],
   document: vscode.TextDocument,
   position: vscode.Position,
-  lineSuffix: string,
-  explicit: boolean,
   selected: vscode.SelectedCompletionInfo | undefined,
 ): vscode.InlineCompletionItem[] {
-  const lastFollowing = Math.min(document.lineCount - 1, position.line + FOLLOWING_LINES);
-  const followingText = position.line < document.lineCount - 1 ? document.getText(new vscode.Range(position.line + 1, 0, lastFollowing, document.lineAt(lastFollowing).text.length)) : '';
   // With the suggest widget open, VS Code shows only items that extend the selected suggestion.
   let typedInSelection = '';
   let selectionRest = '';
@@ -357,20 +359,18 @@ function toItems(
     if (!selected.text.startsWith(typedInSelection)) return [];
     selectionRest = selected.text.slice(typedInSelection.length);
   }
-  const line = document.lineAt(position.line);
-  const lineIndent = line.text.slice(0, line.firstNonWhitespaceCharacterIndex);
+  const lineLength = document.lineAt(position.line).text.length;
   const seen = new Set<string>();
   const items: vscode.InlineCompletionItem[] = [];
   for (const completion of completions) {
-    const fit = fitCompletion(completion.text, lineSuffix, { explicit, followingText, lineIndent });
-    if (fit === undefined || seen.has(fit.insertText)) continue;
-    seen.add(fit.insertText);
-    const end = position.translate(0, fit.coverLength);
+    if (completion.text === '' || seen.has(completion.text)) continue;
+    seen.add(completion.text);
+    const end = position.translate(0, Math.min(completion.coverLength, lineLength - position.character));
     if (selected !== undefined) {
-      if (!fit.insertText.startsWith(selectionRest)) continue;
-      items.push(new vscode.InlineCompletionItem(typedInSelection + fit.insertText, new vscode.Range(selected.range.start, end)));
+      if (!completion.text.startsWith(selectionRest)) continue;
+      items.push(new vscode.InlineCompletionItem(typedInSelection + completion.text, new vscode.Range(selected.range.start, end)));
     } else {
-      items.push(new vscode.InlineCompletionItem(fit.insertText, new vscode.Range(position, end)));
+      items.push(new vscode.InlineCompletionItem(completion.text, new vscode.Range(position, end)));
     }
   }
   return items;

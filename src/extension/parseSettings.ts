@@ -1,10 +1,15 @@
 /**
- * The `ptp.*` settings as typed values, validated and defaulted in one place. Pure: takes a
- * getter (VS Code's configuration in settings.ts, a plain object in tests). The declarations
- * (descriptions, defaults, scopes) are in package.json under contributes.configuration;
- * the defaults here only cover a value that is missing or of the wrong type.
+ * The `ptp.*` settings as typed values. Pure: takes a getter (VS Code's configuration in
+ * settings.ts, a plain object in tests). Each value is checked and defaulted by the one settings
+ * schema (src/protocol settings.ts), which package.json's contributes.configuration mirrors;
+ * a value of the wrong type or out of range takes the default, and `problems` names it.
+ *
+ * What the person did not set stays unset on the wire: the sampling settings (temperature,
+ * top-k, top-p) then come from the model's model.json in the worker, the seed is fresh per
+ * request, and the block size 'auto' is the worker's block-size policy.
  */
-import type { DecodingSettings, WorkerSettings } from '../protocol';
+import type { ConfidenceLevel, DebounceMode, DecodingSettings, SettingKey, SettingValue, WorkerSettings } from '../protocol';
+import { readSetting } from '../protocol';
 
 /** What the worker's context settings need besides `ptp.*`: VS Code's trust and files.exclude. */
 export interface WorkspaceFacts {
@@ -14,8 +19,6 @@ export interface WorkspaceFacts {
   readonly filesExclude: unknown;
 }
 
-export type DebounceModeSetting = 'adaptive' | 'fixed';
-
 export interface PtpSettings {
   readonly enable: boolean;
   /** languageId -> enabled; "*" is the default for languages not listed. */
@@ -23,57 +26,63 @@ export interface PtpSettings {
   readonly completion: {
     /** Complete as you type; off = only on an explicit trigger (Alt+\). */
     readonly automatic: boolean;
-    readonly debounceMode: DebounceModeSetting;
+    /** How sure the model must be before a suggestion is shown (the worker applies it). */
+    readonly confidence: ConfidenceLevel;
+    readonly debounceMode: DebounceMode;
     readonly debounceMs: number;
     readonly maxTokens: number;
     readonly alternatives: number;
   };
-  /** Decoding for every request; maxTokens is filled in per request kind. */
+  /** Decoding for every request, only what is set (see the file comment); maxTokens is added per request kind. */
   readonly decoding: Omit<DecodingSettings, 'maxTokens'>;
   readonly worker: WorkerSettings;
+  /** One line per value that was invalid and replaced by its default. */
+  readonly problems: readonly string[];
 }
 
 export type SettingGetter = (key: string) => unknown;
 
-const DEVICES = ['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const;
-const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
-
 /** `workspace`: an untrusted workspace with nothing excluded unless told otherwise. */
 export function parseSettings(get: SettingGetter, workspace: WorkspaceFacts = { trusted: false, filesExclude: undefined }): PtpSettings {
-  const enable = bool(get('enable'), true);
-  return {
-    enable,
-    enableLanguages: languageMap(get('enableLanguages')),
-    completion: {
-      automatic: bool(get('completion.automatic'), true),
-      debounceMode: oneOf(get('completion.debounceMode'), ['adaptive', 'fixed'] as const, 'adaptive'),
-      debounceMs: int(get('completion.debounceMs'), 250, 0, 5000),
-      maxTokens: int(get('completion.maxTokens'), 64, 1, 1024),
-      alternatives: int(get('completion.alternatives'), 3, 1, 8),
-    },
-    decoding: {
-      decoder: oneOf(get('decoding.decoder'), ['ptp', 'ar'] as const, 'ptp'),
-      blockSize: parseBlockSize(get('decoding.blockSize')),
-      seed: parseSeed(get('decoding.seed')),
-      temperature: num(get('decoding.temperature'), 0.2, 0, 2),
-      topK: int(get('decoding.topK'), 50, 0, 100000),
-      topP: num(get('decoding.topP'), 0.95, 0.01, 1),
-    },
-    worker: {
-      modelPath: nonEmpty(get('model.path')),
-      device: oneOf(get('model.device'), DEVICES, 'auto'),
-      threads: int(get('threads'), 0, 0, 256),
-      logLevel: oneOf(get('logLevel'), LOG_LEVELS, 'info'),
-      requestTimeoutMs: int(get('completion.requestTimeoutMs'), 2000, 100, 60000),
-      // Completions off: the worker drops both indexes (it hears of ptp.enable only here).
-      context: {
-        openFiles: enable && bool(get('context.openFiles'), true),
-        workspace: enable && bool(get('context.workspace'), true),
-        trusted: workspace.trusted,
-        exclude: excludedGlobs(workspace.filesExclude),
-      },
+  const problems: string[] = [];
+  const read = <K extends SettingKey>(key: K): SettingValue<K> => {
+    const r = readSetting(key, get(key));
+    if (r.problem !== undefined) problems.push(r.problem);
+    return r.value;
+  };
+  const enable = read('enable');
+  const completion = {
+    automatic: read('completion.automatic'),
+    confidence: read('completion.confidence'),
+    debounceMode: read('completion.debounceMode'),
+    debounceMs: read('completion.debounceMs'),
+    maxTokens: read('completion.maxTokens'),
+    alternatives: read('completion.alternatives'),
+  };
+  const decoding = {
+    decoder: read('decoding.decoder'),
+    blockSize: read('decoding.blockSize'),
+    ...set('seed', read('decoding.seed')),
+    ...set('temperature', read('decoding.temperature')),
+    ...set('topK', read('decoding.topK')),
+    ...set('topP', read('decoding.topP')),
+  };
+  const worker: WorkerSettings = {
+    ...set('modelPath', read('model.path')),
+    device: read('model.device'),
+    threads: read('threads'),
+    logLevel: read('logLevel'),
+    requestTimeoutMs: read('completion.requestTimeoutMs'),
+    confidence: completion.confidence,
+    // Completions off: the worker drops both indexes (it hears of ptp.enable only here).
+    context: {
+      openFiles: enable && read('context.openFiles'),
+      workspace: enable && read('context.workspace'),
+      trusted: workspace.trusted,
+      exclude: excludedGlobs(workspace.filesExclude),
     },
   };
+  return { enable, enableLanguages: read('enableLanguages'), completion, decoding, worker, problems };
 }
 
 /** files.exclude's patterns that are on (`true`); a `when` clause needs a sibling file, which the worker does not look for. */
@@ -88,50 +97,14 @@ export function languageEnabled(settings: PtpSettings, languageId: string): bool
   return settings.enableLanguages[languageId] ?? settings.enableLanguages['*'] ?? true;
 }
 
-/** "auto", or an integer 1–64 (numbers written as strings too). */
-export function parseBlockSize(value: unknown): number | 'auto' {
-  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 64) return n;
-  return 'auto';
-}
-
-/** Empty means a fresh seed per request; otherwise a non-negative 32-bit integer. */
-export function parseSeed(value: unknown): number | undefined {
-  const n = typeof value === 'string' ? (/^\s*\d+\s*$/.test(value) ? Number(value) : NaN) : value;
-  if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff) return n;
-  return undefined;
-}
-
 /** What a completion depends on besides the text: the cache keeps answers per this key. */
 export function decodingKey(settings: PtpSettings): string {
   const d = settings.decoding;
-  return JSON.stringify([d.decoder, d.blockSize, d.seed ?? null, d.temperature, d.topK, d.topP, settings.completion.maxTokens, settings.worker.modelPath ?? null]);
+  const c = settings.completion;
+  return JSON.stringify([d.decoder, d.blockSize, d.seed ?? null, d.temperature ?? null, d.topK ?? null, d.topP ?? null, c.maxTokens, c.confidence, settings.worker.modelPath ?? null]);
 }
 
-function bool(value: unknown, fallback: boolean): boolean {
-  return typeof value === 'boolean' ? value : fallback;
-}
-
-function num(value: unknown, fallback: number, min: number, max: number): number {
-  return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
-}
-
-function int(value: unknown, fallback: number, min: number, max: number): number {
-  return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, Math.round(value))) : fallback;
-}
-
-function oneOf<T extends string>(value: unknown, options: readonly T[], fallback: T): T {
-  return typeof value === 'string' && (options as readonly string[]).includes(value) ? (value as T) : fallback;
-}
-
-function nonEmpty(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
-}
-
-function languageMap(value: unknown): Record<string, boolean> {
-  const out: Record<string, boolean> = {};
-  if (typeof value === 'object' && value !== null) {
-    for (const [k, v] of Object.entries(value)) if (typeof v === 'boolean') out[k] = v;
-  }
-  return out;
+/** `{ [field]: value }` when the value is set, else nothing: an unset field is absent, not undefined. */
+function set<F extends string, T>(field: F, value: T | undefined): Partial<Record<F, T>> {
+  return value === undefined ? {} : ({ [field]: value } as Record<F, T>);
 }

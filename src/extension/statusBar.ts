@@ -8,14 +8,16 @@
  *   $(sparkle) PTP $(warning) CPU  ready, but ptp.model.device's provider did not load (tooltip: what to install)
  *   $(circle-slash) PTP          off (globally, for this language, or snoozed)
  *
+ * The tooltip has the model, the last request's numbers and, when the worker showed nothing,
+ * why (the confidence rule withheld it: statusTooltip.ts).
  * Clicking opens the menu (statusMenu.ts).
  */
 import * as vscode from 'vscode';
-import type { IndexStatus } from '../protocol';
 import type { Activity } from './activity';
 import { Commands } from './commandIds';
 import type { SettingsStore } from './settings';
 import type { Snooze } from './snooze';
+import { escapeMarkdown as escape, indexLine, lastRequestMarkdown, newerStats } from './statusTooltip';
 import type { WorkerClient } from './workerClient';
 
 /** Inline requests shorter than this do not flash the spinner. */
@@ -58,6 +60,12 @@ export class StatusBar implements vscode.Disposable {
     return this.item.text;
   }
 
+  /** The tooltip's markdown now (tests read it). */
+  get tooltip(): string {
+    const t = this.item.tooltip;
+    return t === undefined ? '' : typeof t === 'string' ? t : t.value;
+  }
+
   private onActivity(): void {
     if (this.activity.inFlight('generate') > 0 || this.activity.inFlight() === 0) {
       this.render();
@@ -79,7 +87,7 @@ export class StatusBar implements vscode.Disposable {
     tooltip.isTrusted = false;
     this.item.backgroundColor = undefined;
     const report = status.report;
-    const stats = report?.last ?? this.activity.lastStats;
+    const stats = newerStats(report?.last, this.activity.lastStats);
     const latency = this.activity.lastLatencyMs;
 
     if (!settings.enable) {
@@ -117,13 +125,7 @@ export class StatusBar implements vscode.Disposable {
       tooltip.appendMarkdown(`\n\nModel \`${escape(m.name)}\` (${(m.parameters / 1e6).toFixed(1)}M parameters) on ${escape(m.device)}, ${m.threads} thread(s)`);
       if (m.deviceNote !== undefined) tooltip.appendMarkdown(`\n\n$(warning) ${escape(m.deviceNote)}`);
     }
-    if (stats !== undefined) {
-      tooltip.appendMarkdown(
-        `\n\nLast request: ${stats.tokens} tokens in ${stats.calls} model calls (**${stats.tokensPerCall.toFixed(2)} tokens per call**, block size ${stats.blockSize}, ${stats.scope} scope); ` +
-          `prefill ${Math.round(stats.msPrefill)} ms, decode ${Math.round(stats.msDecode)} ms` +
-          (latency !== undefined ? `; ${Math.round(latency)} ms round trip` : ''),
-      );
-    }
+    if (stats !== undefined) tooltip.appendMarkdown(`\n\n${lastRequestMarkdown(stats, latency)}`);
     if (report !== undefined) {
       tooltip.appendMarkdown(`\n\n${report.served} served, ${report.cancelled} cancelled; worker memory ${(report.rssBytes / 2 ** 20).toFixed(0)} MiB`);
       const drafts = indexLine(report.index);
@@ -138,22 +140,4 @@ export class StatusBar implements vscode.Disposable {
     for (const s of this.subscriptions) s.dispose();
     this.item.dispose();
   }
-}
-
-/** What the lookup drafts draw on besides the prompt, in one line; undefined when nothing (both off, or an older worker). */
-function indexLine(index: IndexStatus | undefined): string | undefined {
-  if (index === undefined) return undefined;
-  const { open, workspace } = index;
-  const sources: string[] = [];
-  if (open.documents > 0) sources.push(`${open.documents} open file(s)`);
-  if (workspace.state === 'building') sources.push(`the workspace (indexing, ${workspace.files} of ${workspace.found} files so far)`);
-  else if (workspace.state === 'done') sources.push(`${workspace.files} of ${workspace.found} workspace files`);
-  if (sources.length === 0) return undefined;
-  const tokens = open.tokens + workspace.tokens;
-  const mib = (open.bytes + workspace.bytes) / 2 ** 20;
-  return `Drafts also from ${sources.join(' and ')}: ${(tokens / 1e6).toFixed(1)}M tokens, ${mib.toFixed(0)} MiB`;
-}
-
-function escape(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!<>|]/g, '\\$&');
 }

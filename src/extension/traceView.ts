@@ -1,7 +1,9 @@
 /**
  * Show Decoding Trace: a webview of the worker's recent requests, like the paper's figure —
- * the committed text with each model call's tokens in their own colour, tokens per call and
- * timings. The page is static HTML plus media/trace.js under a strict Content Security Policy
+ * the committed text with each model call's tokens in their own colour, each token underlined
+ * (or, with "Shade by confidence", filled) from red to green by how sure the model was of it
+ * (TraceCall.confidence; the value is in the token's hover title), tokens per call and timings;
+ * a request whose suggestion was withheld says why. The page is static HTML plus media/trace.js under a strict Content Security Policy
  * (nothing remote, scripts only with this page's nonce); the data arrives by postMessage and
  * is rendered with textContent, never as HTML.
  */
@@ -94,7 +96,9 @@ function traceHtml(webview: vscode.Webview, media: vscode.Uri): string {
 <header>
   <h1>Decoding trace</h1>
   <p class="lede">Each colour is one model call: the tokens it committed. With Parallel Token Prediction one call verifies the previous call's drafts and drafts the next ones, so a call often commits several tokens.</p>
+  <p class="legend">Underline: how sure the model was of each token, unsure<span class="scale"></span>sure (hover a token for its probability).</p>
   <button id="refresh" type="button">Refresh</button>
+  <button id="shade" type="button">Shade by confidence</button>
 </header>
 <main id="requests"><p class="empty">Loading…</p></main>
 <script nonce="${nonce}" src="${script.toString()}"></script>

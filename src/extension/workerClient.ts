@@ -30,17 +30,14 @@ import {
   State,
   TransportKind,
 } from 'vscode-languageclient/node';
-import type {
-  CompletionStats,
-  GenerateParams,
-  GenerateResult,
-  InitializationOptions,
-  InlineCompletionExtras,
-  StatusResult,
-  TraceResult,
-} from '../protocol';
-import { GenerateRequest, StatusChangedNotification, StatusRequest, TraceRequest, WarmNotification, WORKER_ENV, WORKER_EXEC_ARGV } from '../protocol';
+import type { CompletionStats, GenerateParams, GenerateResult, InitializationOptions, InlineCompletionExtras, StatusResult, TraceResult } from '../protocol';
+import { BUNDLED_MODEL_DIR, GenerateRequest, StatusChangedNotification, StatusRequest, TraceRequest, WarmNotification, WORKER_ENV, WORKER_EXEC_ARGV } from '../protocol';
+import type { WorkerCompletion } from './inlineItems';
+import { completionsOf, lastStatsOf } from './inlineItems';
 import type { PtpSettings } from './parseSettings';
+import { MAX_RESTARTS, RESTART_WINDOW_MS, RestartPolicy } from './restartPolicy';
+
+export type { WorkerCompletion } from './inlineItems';
 
 /** What the status bar shows about the worker. */
 export type WorkerPhase = 'starting' | 'loading' | 'ready' | 'error' | 'stopped';
@@ -53,18 +50,6 @@ export interface WorkerStatus {
   readonly report?: StatusResult;
 }
 
-/** One completion as the worker gave it: text to insert at the requested position. */
-export interface WorkerCompletion {
-  readonly text: string;
-  readonly stats?: CompletionStats;
-}
-
-/** The worker may crash this many times within RESTART_WINDOW_MS before we stop restarting it. */
-const MAX_RESTARTS = 4;
-const RESTART_WINDOW_MS = 3 * 60 * 1000;
-/** Wait before the n-th restart in the window: 0.5 s, 1 s, 2 s, 4 s. */
-const RESTART_BACKOFF_MS = 500;
-
 export class WorkerClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   /** Every file event in the workspace folders, for the worker's index; one per client. */
@@ -72,7 +57,7 @@ export class WorkerClient implements vscode.Disposable {
   private starting: Promise<void> | undefined;
   private statusValue: WorkerStatus = { phase: 'starting' };
   private readonly statusEmitter = new vscode.EventEmitter<WorkerStatus>();
-  private readonly restarts: number[] = [];
+  private readonly restarts = new RestartPolicy();
   private relaunchTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
   private generateCounter = 0;
@@ -114,7 +99,7 @@ export class WorkerClient implements vscode.Disposable {
     clearTimeout(this.relaunchTimer);
     this.relaunchTimer = undefined;
     await this.stop();
-    this.restarts.length = 0;
+    this.restarts.reset();
     this.start();
     await this.starting;
   }
@@ -199,7 +184,7 @@ export class WorkerClient implements vscode.Disposable {
     explicit: boolean,
     extras: InlineCompletionExtras,
     token: vscode.CancellationToken,
-  ): Promise<WorkerCompletion[]> {
+  ): Promise<{ completions: WorkerCompletion[]; last?: CompletionStats }> {
     const client = this.requireClient();
     // LSP's trigger kinds are Invoked = 1, Automatic = 2 (VS Code's enum is 0 and 1).
     const params: InlineCompletionParams & { ptp: InlineCompletionExtras } = {
@@ -209,21 +194,10 @@ export class WorkerClient implements vscode.Disposable {
       ptp: extras,
     };
     const result = await client.sendRequest(InlineCompletionRequest.type, params, token);
-    if (result === null || result === undefined) return [];
-    const items = Array.isArray(result) ? result : result.items;
-    const completions: WorkerCompletion[] = [];
-    for (const item of items) {
-      let text = typeof item.insertText === 'string' ? item.insertText : item.insertText.value;
-      // An item whose range starts left of the cursor repeats that text first: drop it.
-      const range = item.range;
-      if (range !== undefined && range.start.line === position.line && range.start.character < position.character) {
-        const before = document.lineAt(position.line).text.slice(range.start.character, position.character);
-        if (text.startsWith(before)) text = text.slice(before.length);
-      }
-      const data = (item as { data?: unknown }).data;
-      completions.push({ text, stats: isStats(data) ? data : undefined });
-    }
-    return completions;
+    if (result === null || result === undefined) return { completions: [] };
+    const completions = completionsOf(Array.isArray(result) ? result : result.items, position, document.lineAt(position.line).text);
+    const last = lastStatsOf(result);
+    return last !== undefined ? { completions, last } : { completions };
   }
 
   /**
@@ -300,7 +274,7 @@ export class WorkerClient implements vscode.Disposable {
       // decoding: the fallback for requests that carry none (ours always do).
       settings: { ...settings.worker, decoding: { ...settings.decoding, maxTokens: settings.completion.maxTokens } },
       grammarDirectory: this.context.asAbsolutePath('dist/grammars'),
-      defaultModelPath: this.context.asAbsolutePath('models/ptp-code-10m'),
+      defaultModelPath: this.context.asAbsolutePath(BUNDLED_MODEL_DIR),
     };
   }
 
@@ -380,25 +354,17 @@ export class WorkerClient implements vscode.Disposable {
         return { action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown };
       },
       closed: (): CloseHandlerResult => {
-        const now = Date.now();
-        this.restarts.push(now);
-        while (this.restarts.length > 0 && now - this.restarts[0]! > RESTART_WINDOW_MS) this.restarts.shift();
-        if (this.restarts.length > MAX_RESTARTS) {
-          const message = `The PTP worker stopped ${this.restarts.length} times in ${RESTART_WINDOW_MS / 60000} minutes and will not be restarted. See "PTP: Show Log", then "PTP: Restart Worker".`;
-          this.log.error(message);
-          this.setStatus({ phase: 'error', error: message });
-          return { action: CloseAction.DoNotRestart, message, handled: true };
+        const decision = this.restarts.stopped();
+        if ('giveUp' in decision) {
+          this.log.error(decision.giveUp);
+          this.setStatus({ phase: 'error', error: decision.giveUp });
+          return { action: CloseAction.DoNotRestart, message: decision.giveUp, handled: true };
         }
-        const delay = RESTART_BACKOFF_MS * 2 ** (this.restarts.length - 1);
-        this.log.warn(`The worker stopped (${this.restarts.length} of ${MAX_RESTARTS} allowed in ${RESTART_WINDOW_MS / 60000} minutes); restarting it in ${delay} ms`);
+        this.log.warn(`The worker stopped (${decision.count} of ${MAX_RESTARTS} allowed in ${RESTART_WINDOW_MS / 60000} minutes); restarting it in ${decision.restartInMs} ms`);
         clearTimeout(this.relaunchTimer);
-        this.relaunchTimer = setTimeout(() => void this.relaunch(), delay);
+        this.relaunchTimer = setTimeout(() => void this.relaunch(), decision.restartInMs);
         return { action: CloseAction.DoNotRestart, handled: true };
       },
     };
   }
-}
-
-function isStats(value: unknown): value is CompletionStats {
-  return typeof value === 'object' && value !== null && 'requestId' in value && 'tokensPerCall' in value;
 }

@@ -8,81 +8,38 @@
  */
 import { NotificationType, ProtocolRequestType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 
-/** Decoding settings the client sends with every request (resolved from `ptp.*` settings). */
-export interface DecodingSettings {
-  decoder: 'ptp' | 'ar';
-  /** `auto` lets the worker choose from the syntax scope, the latency curve and the acceptance histogram. */
-  blockSize: number | 'auto';
-  /** undefined = a fresh seed per request. */
-  seed?: number;
-  temperature: number;
-  topK: number;
-  topP: number;
-  maxTokens: number;
-}
-
-/**
- * Everything the worker needs from `ptp.*` settings; sent at start and on change.
- * A change of modelPath, device or threads reloads the model.
- */
-export interface WorkerSettings {
-  /** undefined or '' = the bundled default model (InitializationOptions.defaultModelPath). */
-  modelPath?: string;
-  device: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
-  /** onnxruntime intra-op threads; 0 = automatic (half the cores, at most 4). */
-  threads: number;
-  logLevel: 'error' | 'warn' | 'info' | 'debug';
-  /** Hard cap on one inline completion, milliseconds (ptp/generate gets at least 60 s). */
-  requestTimeoutMs: number;
-  /**
-   * Decoding settings for requests that carry none (an inline completion request sent by
-   * vscode-languageclient's built-in feature has no `ptp` field). Missing fields: PTP,
-   * blockSize 'auto', the model's trained sampling settings, a fresh seed per request.
-   */
-  decoding?: DecodingSettings;
-  /** Where lookup drafts come from besides the prompt. Missing: the ContextSettings defaults. */
-  context?: ContextSettings;
-}
-
-/**
- * The other text PTP drafts from (`ptp.context.*`): token indexes of the open documents and of
- * the workspace's files. Drafts are verified exactly, so these change speed, never the text.
- * The workspace folders come with LSP (`workspaceFolders`, `workspace/didChangeWorkspaceFolders`)
- * and file changes as `workspace/didChangeWatchedFiles`.
- */
-export interface ContextSettings {
-  /** Index the open documents (ptp.context.openFiles; false while ptp.enable is). Default true. */
-  openFiles: boolean;
-  /** Index the workspace folders' files (ptp.context.workspace; false while ptp.enable is). Default true. */
-  workspace: boolean;
-  /** vscode.workspace.isTrusted: the worker reads no workspace file unless this is true. Default false. */
-  trusted: boolean;
-  /** `files.exclude` globs whose value is true, matched against paths relative to each folder. */
-  exclude: string[];
-}
-
-/**
- * Sent as `initializationOptions`. `workspace/didChangeConfiguration` carries either this
- * whole object or a bare WorkerSettings as its `settings`.
- */
-export interface InitializationOptions {
-  settings: WorkerSettings;
-  /** Where the bundled grammars live (dist/grammars). */
-  grammarDirectory?: string;
-  /** The bundled default model directory. */
-  defaultModelPath: string;
-}
+export * from './settings';
+export * from './lineSuffix';
+import type { ConfidenceLevel, DecodingSettings } from './settings';
 
 /**
  * Extra fields the client passes in `InlineCompletionParams` via `ptp` (it sends the request
- * itself, e.g. from middleware, since the built-in feature cannot add fields). Without them
- * the worker uses WorkerSettings.decoding, 1 alternative for automatic triggers and 3 for
+ * itself, since the built-in feature cannot add fields). Without them the worker uses
+ * WorkerSettings.decoding and .confidence, 1 alternative for automatic triggers and 3 for
  * invoked ones (VS Code's next/previous).
+ *
+ * The items come back fitted to the cursor's line (src/completion fitCompletion): `insertText`
+ * replaces the item's `range`, which starts at the cursor and may cover auto-closed brackets
+ * and quotes right of it; the text already leaves out what repeats the following lines.
  */
 export interface InlineCompletionExtras {
   decoding: DecodingSettings;
   /** How many alternatives (different seeds); 1 for automatic triggers. */
   alternatives: number;
+  /**
+   * How sure the model must be before a suggestion is shown (ptp.completion.confidence). An
+   * invoked request (LSP InlineCompletionTriggerKind.Invoked, Alt+\\) uses the lower bar for that level.
+   */
+  confidence?: ConfidenceLevel;
+}
+
+/**
+ * What the worker adds to its textDocument/inlineCompletion answer, as `ptp` beside `items`:
+ * the stats of the request's last decode, also when it shows nothing (then stats.withheld says
+ * why), so the client can say so at once rather than after the next ptp/statusChanged.
+ */
+export interface InlineCompletionAnswer {
+  last?: CompletionStats;
 }
 
 /** What the worker attaches to each inline completion item (as `command.arguments[0]` is awkward; use `data`). */
@@ -111,14 +68,6 @@ export interface CompletionStats {
   confidence?: number;
 }
 
-/**
- * How sure the model must be before an automatic suggestion is shown (`ptp.completion.confidence`).
- * 'off' shows everything; the levels map to thresholds on the running product of the tokens'
- * probabilities in src/completion/confidence.ts, calibrated on validation cases
- * (bench/results/eval-confidence.md). An explicit request (Alt+\) uses a lower threshold.
- */
-export type ConfidenceLevel = 'off' | 'low' | 'medium' | 'high';
-
 export interface Withheld {
   reason: 'unsure' | 'short';
   detail: string;
@@ -137,7 +86,11 @@ export interface GenerateParams {
    * document); the result is the code that follows it.
    */
   instruction?: string;
-  /** `maxTokens` below 384 is raised to 384: a generated block is longer than a completion. */
+  /**
+   * Only what the person set (as for inline requests). `maxTokens` absent or below 384 means 384
+   * (src/completion GENERATE_MAX_TOKENS): a generated block is longer than a completion, and
+   * ptp.completion.maxTokens, the ghost text's cap, does not apply. Never cut by confidence.
+   */
   decoding: DecodingSettings;
   /** Streaming: the worker sends `$/progress` with a GeneratePartial `{ text }` (text so far, at most every 50 ms) on this token. */
   partialResultToken?: string | number;
@@ -205,6 +158,8 @@ export interface IndexStatus {
     bytes: number;
     /** Wall-clock time of the last full build, idle pauses included; once done. */
     buildMs?: number;
+    /** The most tokens the index holds (a larger workspace stops there). */
+    maxTokens: number;
   };
 }
 

@@ -2,7 +2,9 @@
  * `Logger`: level-filtered lines to the client's output channel (connection.console) or, in
  * the CLI, to stderr. The level is read on every call, so a settings change applies at once.
  */
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+import type { LogLevel } from '../protocol/index';
+
+export type { LogLevel };
 
 export interface Logger {
   error(line: string): void;

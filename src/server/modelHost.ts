@@ -9,13 +9,13 @@
  */
 import type { LatencyPoint } from '../context/index';
 import { Engine, ModelLoadError } from '../engine/index';
-import type { WorkerState } from '../protocol/index';
+import type { Device, WorkerState } from '../protocol/index';
 import { measureLatencyCurve } from '../completion/index';
 import type { Logger } from './logger';
 
 export interface ModelConfig {
   path: string;
-  device: 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+  device: Device;
   /** 0 = the engine's default. */
   threads: number;
 }

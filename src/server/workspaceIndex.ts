@@ -138,6 +138,7 @@ export class WorkspaceIndex {
       tokens: this.tokens?.tokens ?? 0,
       bytes: this.tokens?.bytes ?? 0,
       ...(this.state === 'done' && this.buildMs !== undefined ? { buildMs: Math.round(this.buildMs) } : {}),
+      maxTokens: this.maxTokens,
     };
   }
 

@@ -27,7 +27,7 @@ function json(out: string): Record<string, unknown>[] {
 
 suite('ptp-complete complete', () => {
   test('--json prints one object with the text and the decoding numbers', () => {
-    const r = cli('complete', '--file', SAMPLE, '--line', '14', '--column', '3', '--seed', '5', '--json');
+    const r = cli('complete', '--file', SAMPLE, '--line', '14', '--column', '3', '--seed', '5', '--confidence', 'off', '--json');
     assert.equal(r.status, 0, r.stderr);
     const [out] = json(r.stdout);
     assert.equal(typeof out!.text, 'string');
@@ -52,7 +52,8 @@ suite('ptp-complete complete', () => {
     const cases = join(dir, 'cases.jsonl');
     const positions = [[14, 3], [3, 3], [8, 3], [13, 45], [1, 1]];
     writeFileSync(cases, positions.map(([line, column]) => JSON.stringify({ file: SAMPLE, line, column })).join('\n'));
-    const common = ['complete', '--cases', cases, '--seed', '11', '--max-tokens', '40', '--temperature', '0.8'];
+    // Confidence off: the whole text (the rule's cut is the same in AR and PTP, tested in test/engine).
+    const common = ['complete', '--cases', cases, '--seed', '11', '--max-tokens', '40', '--temperature', '0.8', '--confidence', 'off'];
     const ar = cli(...common, '--decoder', 'ar');
     const ptp = cli(...common, '--decoder', 'ptp', '--block-size', '4');
     const noLookup = cli(...common, '--decoder', 'ptp', '--block-size', '4', '--lookup', 'off');
@@ -106,6 +107,49 @@ suite('ptp-complete complete', () => {
   });
 });
 
+suite('ptp-complete complete: what a person would see in the editor', () => {
+  // After `let sum = 0;` in mean(): at seed 1 the model is not sure what comes next.
+  const UNSURE = ['--file', SAMPLE, '--line', '7', '--column', '15', '--seed', '1'];
+
+  test('by default it shows what appears by itself: here nothing, and it says why', () => {
+    const plain = cli('complete', ...UNSURE);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(plain.stdout, /^\(nothing shown: (not sure enough|sure only of) .+\)\n$/);
+    const [out] = json(cli('complete', ...UNSURE, '--json').stdout);
+    assert.equal(out!.text, '');
+    const withheld = out!.withheld as { reason: string; detail: string };
+    assert.ok(['unsure', 'short'].includes(withheld.reason));
+    assert.ok(plain.stdout.includes(withheld.detail), 'the plain output gives the same reason');
+  });
+
+  test('--explicit shows what Alt+\\ shows there (a lower bar), --confidence off everything', () => {
+    const [asked] = json(cli('complete', ...UNSURE, '--explicit', '--json').stdout);
+    assert.notEqual((asked!.text as string).trim(), '');
+    assert.equal(asked!.withheld, undefined);
+    const [all] = json(cli('complete', ...UNSURE, '--confidence', 'off', '--json').stdout);
+    assert.ok((all!.tokens as number[]).length >= (asked!.tokens as number[]).length);
+  });
+
+  test('--json has each token\'s confidence in its trace, and fitted text says what it replaces', () => {
+    const [out] = json(cli('complete', '--file', SAMPLE, '--line', '14', '--column', '3', '--seed', '5', '--confidence', 'off', '--json').stdout);
+    const trace = out!.trace as Array<{ tokens: string[]; confidence: number[] }>;
+    assert.ok(trace.length >= 1);
+    for (const call of trace) {
+      assert.equal(call.confidence.length, call.tokens.length);
+      for (const p of call.confidence) assert.ok(p > 0 && p <= 1, `confidence ${p}`);
+    }
+    assert.equal(out!.replaces, 0);
+  });
+
+  test('generate is never cut by the confidence rule', () => {
+    const r = cli('generate', '--prompt', 'def parse_header(line):\n', '--seed', '3', '--max-tokens', '48', '--confidence', 'high', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const [out] = json(r.stdout);
+    assert.notEqual(out!.stopReason, 'unsure');
+    assert.equal(out!.withheld, undefined);
+  });
+});
+
 suite('ptp-complete errors', () => {
   const oneLine = (stderr: string): string => {
     const lines = stderr.trim().split('\n');
@@ -143,6 +187,12 @@ suite('ptp-complete errors', () => {
     const lookup = cli('bench', '--lookup', 'maybe');
     assert.equal(lookup.status, 2);
     assert.match(oneLine(lookup.stderr), /--lookup must be on or off, got 'maybe'/);
+    // The options that are settings accept what the settings accept (src/protocol/settings.ts).
+    const temperature = cli('complete', '--file', SAMPLE, '--line', '1', '--column', '1', '--temperature', '3');
+    assert.equal(temperature.status, 2);
+    assert.match(oneLine(temperature.stderr), /--temperature must be a number from 0 to 2, got '3'/);
+    const confidence = cli('complete', '--file', SAMPLE, '--line', '1', '--column', '1', '--confidence', 'sure');
+    assert.match(oneLine(confidence.stderr), /--confidence must be one of off, low, medium, high, got 'sure'/);
     const help = cli('--help');
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^Usage: ptp-complete <command>/);

@@ -1,7 +1,9 @@
 // The command line and the editor show the same completion for the same document and cursor:
-// `ptp-complete complete --json` (bin/ptp-complete.js over dist/cli.js), the worker's
-// textDocument/inlineCompletion reply (dist/server.js), and the item the extension builds from
-// that reply (fitCompletion, the extension's last step before VS Code shows the ghost text).
+// `ptp-complete complete --json` (bin/ptp-complete.js over dist/cli.js) and the worker's
+// textDocument/inlineCompletion reply (dist/server.js), which the extension shows as it is
+// (src/extension/inlineItems.ts). Both run src/completion's completeAt and fitAt. Twice: with
+// the defaults (an automatic request, confidence medium: both show nothing, or the same, and
+// say the same about what they withheld) and as an explicit request with the confidence rule off.
 // The cursors are where people type after Enter (a line's code removed, the cursor after its
 // indentation) and one mid-line, in the examples/ files.
 // Run: npm run build && node --import tsx --test test/cli/sameAsEditor.test.ts
@@ -12,8 +14,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind, type InlineCompletionItem, type InlineCompletionList } from 'vscode-languageserver-protocol/node';
-import { editorItem } from '../../bench/lib/pipeline';
-import type { DecodingSettings, InlineCompletionExtras } from '../../src/protocol/index';
+import { completionsOf } from '../../src/extension/inlineItems';
+import type { DecodingSettings, InlineCompletionExtras, Withheld } from '../../src/protocol/index';
+import { StatusRequest } from '../../src/protocol/index';
 import { startWorker, type Worker } from '../server/workerClient';
 
 const REPO = resolve(__dirname, '../..');
@@ -49,49 +52,69 @@ function documentOf(c: Case): { text: string; line: number; character: number } 
   return { text: lines.join('\n'), line: c.line - 1, character: indent.length };
 }
 
+interface Mode {
+  name: string;
+  cliFlags: string[];
+  extras: Pick<InlineCompletionExtras, 'confidence'>;
+  triggerKind: InlineCompletionTriggerKind;
+}
+
+const MODES: Mode[] = [
+  { name: 'automatic, confidence medium (the defaults)', cliFlags: [], extras: { confidence: 'medium' }, triggerKind: InlineCompletionTriggerKind.Automatic },
+  { name: 'explicit, confidence off', cliFlags: ['--explicit', '--confidence', 'off'], extras: { confidence: 'off' }, triggerKind: InlineCompletionTriggerKind.Invoked },
+];
+
 suite('the CLI and the editor show the same completion', () => {
   let w: Worker;
   const dir = mkdtempSync(join(tmpdir(), 'ptp-same-'));
+  const docs = CASES.map((c, i) => ({ ...documentOf(c), path: join(dir, `case${i}${c.file.slice(c.file.lastIndexOf('.'))}`) }));
+  /** Per mode, per case: what the CLI prints with --json (one process per mode, --cases). */
+  const fromCli = new Map<string, Array<{ text: string; withheld?: Withheld }>>();
   before(async () => {
+    for (const d of docs) writeFileSync(d.path, d.text);
+    const cases = join(dir, 'cases.jsonl');
+    writeFileSync(cases, docs.map((d) => JSON.stringify({ file: d.path, line: d.line + 1, column: d.character + 1 })).join('\n'));
+    for (const mode of MODES) {
+      const cli = spawnSync(process.execPath, [BIN, 'complete', '--cases', cases, '--seed', String(SEED), '--temperature', String(TEMPERATURE), '--json', ...mode.cliFlags], { encoding: 'utf8', timeout: 120_000, cwd: REPO });
+      assert.equal(cli.status, 0, cli.stderr);
+      fromCli.set(mode.name, cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as { text: string; withheld?: Withheld }));
+    }
     w = await startWorker();
     const s = await w.settled();
     assert.equal(s.state, 'ready', `worker did not get ready: ${s.error}`);
   });
   after(() => w.stop());
 
-  for (const [i, c] of CASES.entries()) {
-    test(c.name, async () => {
-      const doc = documentOf(c);
-      const ext = c.file.slice(c.file.lastIndexOf('.'));
-      const path = join(dir, `case${i}${ext}`);
-      writeFileSync(path, doc.text);
+  for (const mode of MODES) {
+    for (const [i, c] of CASES.entries()) {
+      test(`${c.name}; ${mode.name}`, async () => {
+        const doc = docs[i]!;
+        const cli = fromCli.get(mode.name)![i]!;
+        const uri = `file://${doc.path}`;
+        await w.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: c.languageId, version: 1, text: doc.text } });
+        const decoding: DecodingSettings = { decoder: 'ptp', blockSize: 'auto', seed: SEED, temperature: TEMPERATURE, topK: 50, topP: 0.95, maxTokens: 256 };
+        const extras: InlineCompletionExtras = { decoding, alternatives: 1, ...mode.extras };
+        const position = { line: doc.line, character: doc.character };
+        const reply = (await w.connection.sendRequest(InlineCompletionRequest.type, {
+          textDocument: { uri },
+          position,
+          context: { triggerKind: mode.triggerKind },
+          ptp: extras,
+        } as never)) as InlineCompletionList | InlineCompletionItem[] | null;
+        const items = reply === null ? [] : Array.isArray(reply) ? reply : reply.items;
+        // What the extension shows: the worker's items as they are.
+        const shown = completionsOf(items, position, doc.text.split('\n')[doc.line]!).map((it) => it.text);
+        const last = (await w.connection.sendRequest(StatusRequest)).last;
 
-      const cli = spawnSync(process.execPath, [BIN, 'complete', '--file', path, '--line', String(doc.line + 1), '--column', String(doc.character + 1), '--seed', String(SEED), '--temperature', String(TEMPERATURE), '--json'], { encoding: 'utf8', timeout: 120_000, cwd: REPO });
-      assert.equal(cli.status, 0, cli.stderr);
-      const fromCli = (JSON.parse(cli.stdout.trim().split('\n')[0]!) as { text: string }).text;
-
-      const uri = `file://${path}`;
-      await w.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: c.languageId, version: 1, text: doc.text } });
-      const decoding: DecodingSettings = { decoder: 'ptp', blockSize: 'auto', seed: SEED, temperature: TEMPERATURE, topK: 50, topP: 0.95, maxTokens: 256 };
-      const extras: InlineCompletionExtras = { decoding, alternatives: 1 };
-      const reply = (await w.connection.sendRequest(InlineCompletionRequest.type, {
-        textDocument: { uri },
-        position: { line: doc.line, character: doc.character },
-        context: { triggerKind: InlineCompletionTriggerKind.Invoked },
-        ptp: extras,
-      } as never)) as InlineCompletionList | InlineCompletionItem[] | null;
-      const items = reply === null ? [] : Array.isArray(reply) ? reply : reply.items;
-      const fromWorker = items.map((it) => (typeof it.insertText === 'string' ? it.insertText : it.insertText.value));
-
-      // What a person would judge first: there is a suggestion, and after Enter it writes code
-      // on the cursor's line, starting right at the indentation.
-      if (c.column === undefined) assert.notEqual(fromCli.trim(), '', `the CLI shows nothing after Enter at ${c.file}:${c.line}`);
-      if (c.column === undefined) assert.match(fromCli, /^\S/, `the first line must start with code at the cursor: ${JSON.stringify(fromCli)}`);
-      assert.deepEqual(fromWorker, [fromCli], 'the worker replies with the CLI\'s text');
-
-      const offset = doc.text.split('\n').slice(0, doc.line).reduce((n, l) => n + l.length + 1, 0) + doc.character;
-      const fitted = editorItem(doc.text, offset, fromWorker[0]!, true);
-      assert.equal(fitted, fromCli, 'the extension shows the worker\'s text unchanged');
-    });
+        if (mode.extras.confidence === 'off' && c.column === undefined) {
+          // What a person would judge first: there is a suggestion, and after Enter it writes code
+          // on the cursor's line, starting right at the indentation.
+          assert.notEqual(cli.text.trim(), '', `the CLI shows nothing after Enter at ${c.file}:${c.line}`);
+          assert.match(cli.text, /^\S/, `the first line must start with code at the cursor: ${JSON.stringify(cli.text)}`);
+        }
+        assert.deepEqual(shown, cli.text === '' ? [] : [cli.text], 'the editor shows the CLI\'s text');
+        assert.deepEqual(last?.withheld, cli.withheld, 'both say the same about what they withheld');
+      });
+    }
   }
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { suite, test } from 'node:test';
-import { decodingKey, excludedGlobs, languageEnabled, parseBlockSize, parseSeed, parseSettings } from '../../src/extension/parseSettings';
+import { decodingKey, excludedGlobs, languageEnabled, parseSettings } from '../../src/extension/parseSettings';
 import { classifyFailure } from '../../src/extension/requestErrors';
 import { commentLine } from '../../src/extension/commentSyntax';
 import { Snooze, SNOOZE_STEP_MS } from '../../src/extension/snooze';
@@ -8,35 +8,56 @@ import { Snooze, SNOOZE_STEP_MS } from '../../src/extension/snooze';
 const from = (values: Record<string, unknown>) => parseSettings((k) => values[k]);
 
 suite('parseSettings', () => {
-  test('missing values take the documented defaults', () => {
+  test('missing values take the documented defaults; the sampling settings and the seed stay unset', () => {
     const s = from({});
     assert.equal(s.enable, true);
-    assert.equal(s.decoding.temperature, 0.2);
-    assert.equal(s.decoding.topK, 50);
-    assert.equal(s.decoding.topP, 0.95);
-    assert.equal(s.decoding.blockSize, 'auto');
-    assert.equal(s.decoding.seed, undefined);
+    assert.equal(s.completion.confidence, 'medium');
+    assert.equal(s.completion.maxTokens, 64);
+    assert.deepEqual(s.decoding, { decoder: 'ptp', blockSize: 'auto' });
     assert.equal(s.worker.device, 'auto');
+    assert.equal(s.worker.confidence, 'medium');
+    assert.deepEqual(s.problems, []);
+  });
+  test('what VS Code reports for an unset sampling setting (null) reaches the worker as nothing, so the model\'s own applies', () => {
+    const s = from({ 'decoding.temperature': null, 'decoding.topK': null, 'decoding.topP': null, 'decoding.seed': '' });
+    const wire = JSON.parse(JSON.stringify({ ...s.decoding, maxTokens: s.completion.maxTokens })) as Record<string, unknown>;
+    assert.deepEqual(wire, { decoder: 'ptp', blockSize: 'auto', maxTokens: 64 });
+    assert.deepEqual(s.problems, []);
+  });
+  test('values the person set are sent as set', () => {
+    const s = from({ 'decoding.temperature': 0, 'decoding.topK': 7, 'decoding.topP': 0.5, 'decoding.seed': '42', 'decoding.blockSize': '16' });
+    assert.deepEqual(s.decoding, { decoder: 'ptp', blockSize: 16, seed: 42, temperature: 0, topK: 7, topP: 0.5 });
   });
   test('an empty seed means a fresh one per request; digits are a fixed seed', () => {
-    assert.equal(parseSeed(''), undefined);
-    assert.equal(parseSeed('42'), 42);
-    assert.equal(parseSeed(7), 7);
-    assert.equal(parseSeed('x'), undefined);
-    assert.equal(parseSeed(-1), undefined);
+    const seed = (v: unknown) => from({ 'decoding.seed': v }).decoding.seed;
+    assert.equal(seed(''), undefined);
+    assert.equal(seed('42'), 42);
+    assert.equal(seed(7), 7);
+    assert.equal(seed(4294967295), 4294967295);
+    assert.equal(seed('x'), undefined);
+    assert.equal(seed(-1), undefined);
+    assert.equal(seed(2 ** 32), undefined);
   });
   test('block size is auto or 1–64', () => {
-    assert.equal(parseBlockSize('auto'), 'auto');
-    assert.equal(parseBlockSize(8), 8);
-    assert.equal(parseBlockSize('16'), 16);
-    assert.equal(parseBlockSize(65), 'auto');
-    assert.equal(parseBlockSize(0), 'auto');
+    const blockSize = (v: unknown) => from({ 'decoding.blockSize': v }).decoding.blockSize;
+    assert.equal(blockSize('auto'), 'auto');
+    assert.equal(blockSize(8), 8);
+    assert.equal(blockSize('16'), 16);
+    assert.equal(blockSize(65), 'auto');
+    assert.equal(blockSize(0), 'auto');
   });
-  test('out-of-range numbers are clamped and unknown enum values fall back', () => {
-    const s = from({ 'decoding.temperature': 9, 'model.device': 'tpu', 'completion.alternatives': 99 });
-    assert.equal(s.decoding.temperature, 2);
+  test('an invalid value takes the default, and the problem names the setting, the rule and the value', () => {
+    const s = from({ 'decoding.temperature': 9, 'model.device': 'tpu', 'completion.alternatives': 99, 'completion.confidence': 'very' });
+    assert.equal(s.decoding.temperature, undefined);
     assert.equal(s.worker.device, 'auto');
-    assert.equal(s.completion.alternatives, 8);
+    assert.equal(s.completion.alternatives, 3);
+    assert.equal(s.completion.confidence, 'medium');
+    assert.deepEqual(s.problems, [
+      'ptp.completion.confidence must be one of off, low, medium, high, got "very"',
+      'ptp.completion.alternatives must be an integer from 1 to 8, got 99',
+      'ptp.decoding.temperature must be a number from 0 to 2, or empty, got 9',
+      'ptp.model.device must be one of auto, cpu, cuda, dml, coreml, got "tpu"',
+    ]);
   });
   test('a language is on unless listed off, or "*" is off, or completions are off', () => {
     assert.equal(languageEnabled(from({ enableLanguages: { markdown: false } }), 'markdown'), false);
@@ -58,8 +79,9 @@ suite('parseSettings', () => {
     assert.equal(off.worker.context!.workspace, false);
     assert.deepEqual(excludedGlobs('**/x'), []);
   });
-  test('the cache key changes with the seed', () => {
+  test('the cache key changes with the seed and the confidence level', () => {
     assert.notEqual(decodingKey(from({ 'decoding.seed': '1' })), decodingKey(from({ 'decoding.seed': '2' })));
+    assert.notEqual(decodingKey(from({ 'completion.confidence': 'high' })), decodingKey(from({ 'completion.confidence': 'off' })));
   });
 });
 

@@ -3,11 +3,11 @@
 import { suite, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CancellationTokenSource } from 'vscode-languageserver/node';
-import type { Manifest } from '../../src/engine/index';
-import type { WorkerSettings } from '../../src/protocol/index';
+import type { ModelSampling, WorkerSettings } from '../../src/protocol/index';
+import { DEFAULT_CONTEXT_SETTINGS, DEFAULT_WORKER_SETTINGS, parseDecoding, resolveDecoding, seededDecoding } from '../../src/protocol/index';
 import { OpenDocuments } from '../../src/server/openDocuments';
 import { RequestTracker } from '../../src/server/requestTracker';
-import { DEFAULT_CONTEXT_SETTINGS, DEFAULT_WORKER_SETTINGS, decodingFor, decodingProblem, readSettings, resolveDecoding } from '../../src/server/settings';
+import { readSettings } from '../../src/server/settings';
 import { TraceLog, type TraceEntry } from '../../src/server/traceLog';
 
 suite('readSettings', () => {
@@ -38,6 +38,14 @@ suite('readSettings', () => {
     assert.match(r.problems[0]!, /^device must be one of auto, cpu, cuda, dml, coreml, got "tpu"$/);
   });
 
+  test('decoding: valid fields are kept, an invalid one is left out and named, unset ones stay unset', () => {
+    const r = readSettings({ settings: { decoding: { decoder: 'ar', blockSize: 99, temperature: 0.5, maxTokens: 32 }, confidence: 'high' } }, current);
+    assert.deepEqual(r.settings.decoding, { decoder: 'ar', temperature: 0.5, maxTokens: 32 });
+    assert.equal(r.settings.confidence, 'high');
+    assert.deepEqual(r.problems, ["decoding.blockSize must be 'auto' or an integer from 1 to 64, got 99"]);
+    assert.equal(readSettings({ settings: {} }, { ...current, decoding: { decoder: 'ar' } }).settings.decoding, undefined);
+  });
+
   test('context: missing means the defaults (no workspace file read until trusted); fields are checked', () => {
     assert.equal(readSettings({ settings: {} }, current).settings.context, undefined);
     assert.deepEqual(DEFAULT_CONTEXT_SETTINGS, { openFiles: true, workspace: true, trusted: false, exclude: [] });
@@ -53,28 +61,34 @@ suite('readSettings', () => {
 });
 
 suite('decoding settings', () => {
-  const manifest = { sampling: { temperature: 0.2, top_k: 50, top_p: 0.95 } } as Manifest;
+  // A model whose model.json asks for other sampling settings than the bundled one.
+  const model: ModelSampling = { temperature: 0.7, top_k: 7, top_p: 0.6 };
 
-  test('a request overrides the worker, the worker overrides the model', () => {
-    const d = resolveDecoding({ temperature: 0.5 }, { decoder: 'ar', blockSize: 4, temperature: 0.1, topK: 5, topP: 0.9, maxTokens: 32 }, manifest);
-    assert.deepEqual(d, { decoder: 'ar', blockSize: 4, temperature: 0.5, topK: 5, topP: 0.9, maxTokens: 32 });
-    const bare = resolveDecoding(undefined, undefined, manifest);
-    assert.deepEqual(bare, { decoder: 'ptp', blockSize: 'auto', temperature: 0.2, topK: 50, topP: 0.95, maxTokens: 256 });
+  test('a request overrides the settings the client sent, and those the model\'s manifest', () => {
+    const d = resolveDecoding({ temperature: 0.5 }, { decoder: 'ar', blockSize: 4, temperature: 0.1, topK: 5, maxTokens: 32 }, model);
+    assert.deepEqual(d, { decoder: 'ar', blockSize: 4, temperature: 0.5, topK: 5, topP: 0.6, maxTokens: 32 });
   });
 
-  test('alternative i uses seed + i, and a fixed seed wins over a fresh one', () => {
-    const d = resolveDecoding({ seed: 4294967295 }, undefined, manifest);
-    assert.deepEqual([0, 1, 2].map((i) => decodingFor(d, i, 77).seed), [4294967295, 0, 1]);
-    const fresh = resolveDecoding({}, undefined, manifest);
-    assert.deepEqual([0, 1].map((i) => decodingFor(fresh, i, 77).seed), [77, 78]);
+  test('nothing set: the schema\'s defaults, the model\'s sampling settings, no seed (a fresh one per request)', () => {
+    assert.deepEqual(resolveDecoding(undefined, undefined, model), { decoder: 'ptp', blockSize: 'auto', temperature: 0.7, topK: 7, topP: 0.6, maxTokens: 64 });
   });
 
-  test('bad values are named', () => {
-    const d = resolveDecoding({}, undefined, manifest);
-    assert.equal(decodingProblem(d), undefined);
-    assert.match(decodingProblem({ ...d, blockSize: 0 })!, /^blockSize must be 'auto' or an integer >= 1, got 0$/);
-    assert.match(decodingProblem({ ...d, decoder: 'beam' as 'ar' })!, /^decoder must be 'ptp' or 'ar'/);
-    assert.match(decodingProblem({ ...d, maxTokens: 0 })!, /^maxTokens must be/);
+  test('alternative i uses seed + i (mod 2^32), and a fixed seed wins over a fresh one', () => {
+    const d = resolveDecoding({ seed: 4294967295 }, undefined, model);
+    assert.deepEqual([0, 1, 2].map((i) => seededDecoding(d, i, 77).seed), [4294967295, 0, 1]);
+    const fresh = resolveDecoding({}, undefined, model);
+    assert.deepEqual([0, 1].map((i) => seededDecoding(fresh, i, 77).seed), [77, 78]);
+  });
+
+  test('bad values on the wire are named with the rule they break', () => {
+    assert.deepEqual(parseDecoding({ decoder: 'ptp', blockSize: 'auto', seed: 3, temperature: 0, topK: 0, topP: 1, maxTokens: 1 }).problems, []);
+    assert.deepEqual(parseDecoding({ blockSize: 0, decoder: 'beam', maxTokens: 0, seed: -1, topP: 0 }, 'decoding.').problems, [
+      'decoding.decoder must be one of ptp, ar, got "beam"',
+      "decoding.blockSize must be 'auto' or an integer from 1 to 64, got 0",
+      'decoding.seed must be an integer from 0 to 4294967295, or empty, got -1',
+      'decoding.topP must be a number from 0.01 to 1, or empty, got 0',
+      'decoding.maxTokens must be an integer from 1 to 1024, got 0',
+    ]);
   });
 });
 

@@ -18,7 +18,9 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import type { CompletionStats, DecodingSettings, GeneratePartial, InlineCompletionExtras } from '../../src/protocol/index';
 import { ErrorCodes, GenerateRequest, StatusRequest, TraceRequest, WarmNotification } from '../../src/protocol/index';
-import { DEFAULT_MODEL, TEST_SETTINGS, startWorker, withCursor, type Worker } from './workerClient';
+import { DEFAULT_MODEL, REPO, TEST_SETTINGS, startWorker, withCursor, type Worker } from './workerClient';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LOOKUP_BLOCK } from '../../src/engine/index';
 
 const DECODING: DecodingSettings = { decoder: 'ptp', blockSize: 'auto', seed: 1, temperature: 0.2, topK: 50, topP: 0.95, maxTokens: 64 };
@@ -45,11 +47,12 @@ function inline(
   position: { line: number; character: number },
   extras?: Partial<InlineCompletionExtras>,
   token?: CancellationTokenSource,
+  triggerKind: InlineCompletionTriggerKind = InlineCompletionTriggerKind.Automatic,
 ): Promise<InlineCompletionItem[]> {
   const params: InlineCompletionParams & { ptp?: Partial<InlineCompletionExtras> } = {
     textDocument: { uri },
     position,
-    context: { triggerKind: InlineCompletionTriggerKind.Automatic },
+    context: { triggerKind },
     ...(extras !== undefined ? { ptp: { decoding: DECODING, alternatives: 1, ...extras } } : {}),
   };
   return w.connection
@@ -83,18 +86,20 @@ suite('worker with the shipped model (stdio)', () => {
     assert.ok(w.statuses.some((n) => n.state === 'loading') && w.statuses.some((n) => n.state === 'ready'), 'statusChanged went loading -> ready');
   });
 
-  test('an inline completion is non-empty, inserts at the cursor and does not repeat the text after it', async () => {
+  test('an inline completion comes fitted to the line: accepting it leaves the closers after the cursor once', async () => {
     const { uri, position, text } = await open(w, TEMPLATE);
     const items = await inline(w, uri, position, {});
     assert.equal(items.length, 1);
     const item = items[0]!;
     const insert = typeof item.insertText === 'string' ? item.insertText : item.insertText.value;
-    assert.notEqual(insert.trim(), '');
-    assert.deepEqual(item.range, { start: position, end: position });
-    // The document already has `}` + "`;" after the cursor; the completion must not add them again.
-    const rest = text.split('\n')[position.line]!.slice(position.character);
-    assert.equal(rest, '}`;');
-    assert.ok(!insert.includes('}`'), `completion repeats the suffix: ${JSON.stringify(insert)}`);
+    // The document already has `}` + "`;" after the cursor (auto-closed): the item covers them
+    // and writes them once, as VS Code needs to show it (src/completion/fitCompletion.ts).
+    const line = text.split('\n')[position.line]!;
+    assert.equal(line.slice(position.character), '}`;');
+    assert.deepEqual(item.range, { start: position, end: { line: position.line, character: position.character + 3 } });
+    assert.match(insert, /^[^}`]+\}`;$/, `the completion, then the closers once: ${JSON.stringify(insert)}`);
+    const accepted = line.slice(0, position.character) + insert + line.slice(position.character + 3);
+    assert.equal(accepted.split('}`;').length, 2, accepted);
     const stats = statsOf(item);
     assert.equal(stats.seed, 1);
     assert.equal(stats.scope, 'line');
@@ -200,7 +205,7 @@ suite('worker with the shipped model (stdio)', () => {
 
   test('a request over requestTimeoutMs stops with reason timeout', async () => {
     const { uri, position } = await open(w, LONG);
-    await w.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { ...TEST_SETTINGS, requestTimeoutMs: 30 } });
+    await w.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { ...TEST_SETTINGS, requestTimeoutMs: 100 } });
     try {
       await inline(w, uri, position, { decoding: { ...DECODING, maxTokens: 192, temperature: 1, topK: 0, topP: 1 } }).catch((e: unknown) => {
         assert.ok(e instanceof ResponseError && e.code === ErrorCodes.Timeout, `unexpected ${String(e)}`);
@@ -240,6 +245,47 @@ suite('worker with the shipped model (stdio)', () => {
     } finally {
       listener.dispose();
     }
+  });
+
+  test('the confidence rule: nothing appears by itself where the model is unsure, ptp/status says why, and Alt+\\ still offers something', async () => {
+    // After `let sum = 0;` in mean() (examples/sample.ts), at seed 1 the model is unsure what comes next.
+    const text = readFileSync(join(REPO, 'examples', 'sample.ts'), 'utf8');
+    const line = text.split('\n').findIndex((l) => l === '  let sum = 0;');
+    const { uri, position } = await open(w, text.split('\n').map((l, i) => (i === line ? `${l}[|]` : l)).join('\n'));
+    const request = { confidence: 'medium' as const, decoding: { ...DECODING, seed: 1 } };
+
+    assert.deepEqual(await inline(w, uri, position, request), [], 'an automatic request shows nothing here');
+    const status = await w.connection.sendRequest(StatusRequest);
+    assert.ok(status.last?.withheld !== undefined, 'ptp/status says the last suggestion was withheld');
+    assert.ok(['unsure', 'short'].includes(status.last.withheld.reason));
+    assert.match(status.last.withheld.detail, /needs \d+%/);
+    const trace = (await w.connection.sendRequest(TraceRequest, { limit: 1 })).requests[0]!;
+    assert.ok(trace.calls.every((c) => c.confidence.length === c.tokens.length && c.confidence.every((p) => p >= 0 && p <= 1)), 'the trace has a confidence per token');
+
+    const explicit = await inline(w, uri, position, request, undefined, InlineCompletionTriggerKind.Invoked);
+    assert.ok(explicit.length >= 1, 'an explicit request (lower bar) offers a suggestion');
+    assert.equal((await w.connection.sendRequest(StatusRequest)).last!.withheld, undefined, 'and ptp/status no longer says withheld');
+    assert.ok((await inline(w, uri, position, { ...request, confidence: 'off' })).length >= 1, 'confidence off shows what the model writes');
+
+    // Generate Code is never cut, whatever the setting.
+    await w.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { ...TEST_SETTINGS, confidence: 'high' } });
+    try {
+      const generated = await w.connection.sendRequest(GenerateRequest, { textDocument: { uri }, position, decoding: { ...DECODING, seed: 1 } });
+      assert.equal(generated.stats.withheld, undefined);
+      assert.notEqual(generated.stats.stopReason, 'unsure');
+      assert.notEqual(generated.text.trim(), '');
+    } finally {
+      await w.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: TEST_SETTINGS });
+    }
+  });
+
+  test('a request with a decoding value out of range is answered with InvalidParams naming it', async () => {
+    const { uri, position } = await open(w, TEMPLATE);
+    await assert.rejects(inline(w, uri, position, { decoding: { ...DECODING, blockSize: 65 } }), (e: unknown) => {
+      assert.ok(e instanceof ResponseError);
+      assert.equal(e.message, "decoding.blockSize must be 'auto' or an integer from 1 to 64, got 65");
+      return true;
+    });
   });
 
   test('ptp/trace lists recent requests newest first, with the tokens each call committed', async () => {

@@ -20,11 +20,11 @@ import {
   type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import type { InitializationOptions, StatusResult, WorkerSettings } from '../../src/protocol/index';
-import { StatusChangedNotification, StatusRequest, WORKER_ENV, WORKER_EXEC_ARGV } from '../../src/protocol/index';
+import { BUNDLED_MODEL_DIR, StatusChangedNotification, StatusRequest, WORKER_ENV, WORKER_EXEC_ARGV } from '../../src/protocol/index';
 
 export const REPO = resolve(__dirname, '../..');
 export const SERVER = join(REPO, 'dist', 'server.js');
-export const DEFAULT_MODEL = join(REPO, 'models', 'ptp-code-10m');
+export const DEFAULT_MODEL = join(REPO, BUNDLED_MODEL_DIR);
 
 export interface Worker {
   connection: ProtocolConnection;
@@ -38,7 +38,11 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-export const TEST_SETTINGS: WorkerSettings = { device: 'cpu', threads: 1, logLevel: 'debug', requestTimeoutMs: 20_000 };
+/**
+ * Confidence off: most tests check the decoding machinery and want the model's whole text; the
+ * confidence rule has its own tests, which set the level per request.
+ */
+export const TEST_SETTINGS: WorkerSettings = { device: 'cpu', threads: 1, logLevel: 'debug', requestTimeoutMs: 20_000, confidence: 'off' };
 
 /**
  * `stdio` is what the tests mostly use; `ipc` is how the extension starts the worker.

@@ -1,6 +1,8 @@
 /**
- * Mid-line rules: when to complete automatically, and how a completion from the worker
- * becomes an inline item VS Code will actually show and accept without damage.
+ * Fitting a completion to the editor line: when to complete automatically, and how the
+ * pipeline's text becomes an inline item VS Code will actually show and accept without damage.
+ * The worker fits every inline item before it answers (`fitAt`), the CLI prints the fitted text,
+ * and the extension only decides whether to ask at all (src/protocol lineSuffix.ts, shared by both).
  *
  * VS Code shows an inline item only when its range starts on the cursor line and the text the
  * range covers right of the cursor is a subsequence of the item's text (it can only add ghost
@@ -21,18 +23,8 @@
  * shouldDiscardSuggestion, Tabby's lineEndReplaceLength and minCompletionChars).
  */
 
-export type LineSuffixKind = 'end' | 'closers' | 'text';
+import { CLOSER_CHARS, classifyLineSuffix } from '../protocol/index';
 
-export interface LineSuffix {
-  readonly kind: LineSuffixKind;
-  /** Characters right of the cursor an item's range covers (the closers, not trailing spaces). */
-  readonly coverLength: number;
-}
-
-/** Characters an editor auto-closes (or a statement ends with) that may sit right of the cursor. */
-const CLOSER_CHARS = ')]}>"\'`;,';
-/** More closers than this is code, not auto-closed brackets (llama.vscode's max_line_suffix 8). */
-const MAX_CLOSERS = 8;
 /** Lines after the cursor line compared against a completion (to drop repeats of them). */
 export const FOLLOWING_LINES = 20;
 /** Automatic completions shorter than this many non-blank characters are noise (a lone `}`). */
@@ -40,19 +32,6 @@ export const MIN_AUTOMATIC_CHARS = 2;
 
 const OPENER_OF: Record<string, string> = { ')': '(', ']': '[', '}': '{', '>': '<' };
 const QUOTES = '"\'`';
-
-export function classifyLineSuffix(lineSuffix: string): LineSuffix {
-  const code = lineSuffix.trimEnd();
-  if (code === '') return { kind: 'end', coverLength: 0 };
-  const closers = code.replace(/\s+/g, '');
-  if (closers.length <= MAX_CLOSERS && [...closers].every((c) => CLOSER_CHARS.includes(c))) return { kind: 'closers', coverLength: code.length };
-  return { kind: 'text', coverLength: 0 };
-}
-
-/** An automatic (as-you-type) completion is only asked for at a line end or before closers. */
-export function allowsAutomatic(suffix: LineSuffix): boolean {
-  return suffix.kind !== 'text';
-}
 
 export interface FitOptions {
   /** The person asked (explicit trigger): shorter items are fine. */
@@ -70,7 +49,21 @@ export interface FittedItem {
 }
 
 /**
- * Turns the worker's completion (text to insert at the cursor) into an item for this line,
+ * `fitCompletion` for a completion at `offset` in `documentText`, with what an editor sees
+ * there: the rest of the cursor's line, the FOLLOWING_LINES lines after it, the line's
+ * indentation. `explicit`: the person asked (Alt+\), so shorter items are fine.
+ */
+export function fitAt(documentText: string, offset: number, completion: string, explicit: boolean): FittedItem | undefined {
+  const lineStart = documentText.lastIndexOf('\n', offset - 1) + 1;
+  const lineEnd = documentText.indexOf('\n', offset);
+  const end = lineEnd < 0 ? documentText.length : lineEnd;
+  const followingText = lineEnd < 0 ? '' : documentText.slice(end + 1).split('\n').slice(0, FOLLOWING_LINES).join('\n');
+  const lineIndent = /^[ \t]*/.exec(documentText.slice(lineStart, end))![0];
+  return fitCompletion(completion, documentText.slice(offset, end), { explicit, followingText, lineIndent });
+}
+
+/**
+ * Turns the pipeline's completion (text to insert at the cursor) into an item for this line,
  * or undefined when it should not be shown: empty, too short, or a repeat of what follows.
  */
 export function fitCompletion(completion: string, lineSuffix: string, options: FitOptions): FittedItem | undefined {

@@ -1,10 +1,11 @@
 /**
- * Mid-line rules (src/extension/fitCompletion.ts). Fixtures mark the cursor with [|]:
+ * Mid-line rules (src/completion/fitCompletion.ts; the line suffix kinds are src/protocol/lineSuffix.ts). Fixtures mark the cursor with [|]:
  * the text left of it is the line prefix, the text right of it the line suffix.
  */
 import assert from 'node:assert/strict';
 import { suite, test } from 'node:test';
-import { allowsAutomatic, classifyLineSuffix, dropDuplicatedClosers, fitCompletion } from '../../src/extension/fitCompletion';
+import { dropDuplicatedClosers, fitAt, fitCompletion } from '../../src/completion/fitCompletion';
+import { allowsAutomatic, classifyLineSuffix } from '../../src/protocol/index';
 
 /** The line after accepting `completion` at the cursor of `fixture`, or undefined if nothing is shown. */
 function accept(fixture: string, completion: string, explicit = false, followingText = ''): string | undefined {
@@ -88,5 +89,28 @@ suite('dropDuplicatedClosers', () => {
     assert.equal(dropDuplicatedClosers('a, b);', ');'), 'a, b');
     assert.equal(dropDuplicatedClosers('f(x)', ')'), 'f(x)');
     assert.equal(dropDuplicatedClosers('a]', ')'), 'a]');
+  });
+});
+
+suite('fitAt: fitting against the document, as the worker does before it answers', () => {
+  /** The document with the cursor marked, and what accepting the fitted item leaves on disk. */
+  const acceptIn = (marked: string, completion: string, explicit = false): string | undefined => {
+    const offset = marked.indexOf('[|]');
+    const text = marked.replace('[|]', '');
+    const item = fitAt(text, offset, completion, explicit);
+    return item === undefined ? undefined : text.slice(0, offset) + item.insertText + text.slice(offset + item.coverLength);
+  };
+
+  test('the auto-closed bracket right of the cursor is covered, so accepting leaves one', () => {
+    assert.equal(acceptIn('print([|])\nx = 1\n', '"hello")'), 'print("hello")\nx = 1\n');
+  });
+  test('a completion that repeats the line below the cursor is not shown', () => {
+    assert.equal(acceptIn('def f():\n    [|]\n    return x\n', 'return x'), undefined);
+  });
+  test('a multi-line body before an auto-closed bracket puts the bracket on its own line at the line\'s indentation', () => {
+    assert.equal(acceptIn('  call([|])\n', '\n    a,\n    b'), '  call(\n    a,\n    b\n  )\n');
+  });
+  test('mid-line with CRLF line endings: one line, the rest of the line kept', () => {
+    assert.equal(acceptIn('x = [|] + 1\r\ny = 2\r\n', 'compute()\r\nmore()', true), 'x = compute() + 1\r\ny = 2\r\n');
   });
 });
