@@ -6,10 +6,11 @@
  *   npm run bench:blocksize            (= node --import tsx bench/blocksize.ts)
  *   npm run bench:blocksize -- --per-scope 4 --sizes 1,2,4,8        (a quick look)
  *
- * Each completion runs through the worker pipeline (prompt, analyze, stop rules, trim) at
- * temperature 0.2 with a fixed seed per case, capped at 64 tokens. For a fixed M the policy
- * still picks the budget B, as with the `ptp.decoding.blockSize` setting. The prompt is in the
- * KV cache before each completion (as while typing). Every configuration runs once per case,
+ * Each completion runs through the worker's pipeline (src/completion completeAt: prompt,
+ * analyze, stop rules, trim) at temperature 0.2 with a fixed seed per case, capped at 64 tokens.
+ * For a fixed M the policy still picks the budget B, as with the `ptp.decoding.blockSize`
+ * setting. The prompt is in the KV cache before each completion (warmAt, as where the cursor
+ * rests). ms = the whole request; engine ms = its Engine.complete calls (bench/lib/engineSpy.ts). Every configuration runs once per case,
  * in rotated order. PTP is lossless, so every configuration must give the same text; the
  * run checks it. "Accepted" = the trimmed completion equals the removed text (the case's
  * target, whitespace-normalised); since the text does not depend on M, neither does the
@@ -19,10 +20,11 @@ import { performance } from 'node:perf_hooks';
 import { Engine } from '../src/engine';
 import { SCOPES, type Scope } from '../src/context';
 import { newStore, openCase, readCases } from './lib/cases';
+import { EngineSpy } from './lib/engineSpy';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { exactMatch } from './lib/match';
-import { completeAt } from './lib/pipeline';
+import { capAt, inlineRun, warmInline } from './lib/pipeline';
 import { args, exitOnError, log, table, writeResults } from './lib/report';
 import { fmt, mean, median, pct, sum } from './lib/stats';
 
@@ -50,6 +52,8 @@ interface Run {
   const engine = await Engine.load(MODEL_DIR);
   const info = runInfo(engine.manifest.onnx.sha256);
   const policy = loadPolicy(engine);
+  const spy = new EngineSpy(engine);
+  const request = (seed: number, cfg: 'auto' | number, cacheKey: string) => ({ decoding: { decoder: 'ptp' as const, seed, ...SAMPLING, blockSize: cfg }, maxTokens: capAt(CAP), cacheKey });
   log(`blocksize: ${info.command}; policy curve ${policy.source}; load ${info.load[0]!.uptime}`);
   const cases = SCOPES.flatMap((scope) => readCases('blocksize.jsonl').filter((c) => c.scope === scope).slice(0, PER_SCOPE));
   const store = newStore();
@@ -60,7 +64,7 @@ interface Run {
   {
     const c = cases[0]!;
     const doc = await store.open(`warm:///${c.id}`, c.lang, c.text);
-    for (const cfg of configs) await completeAt(engine, doc, c.offset, { decoding: { decoder: 'ptp', seed: 1, ...SAMPLING }, policy, blockSize: cfg === 'auto' ? 'policy' : cfg, maxTokens: CAP, cacheKey: 'warm' });
+    for (const cfg of configs) await inlineRun(engine, policy, doc, c.offset, request(1, cfg, 'warm'));
     store.close(doc.uri);
   }
   const started = performance.now();
@@ -68,17 +72,15 @@ interface Run {
   for (const [n, c] of cases.entries()) {
     const doc = await openCase(store, c);
     const key = c.id;
-    // Fill the cache with the prompt (and warm up on the first case).
-    await completeAt(engine, doc, c.offset, { decoding: { decoder: 'ar', seed: 0, ...SAMPLING }, policy, maxTokens: 1, cacheKey: key });
+    // Fill the cache with the prompt.
+    await warmInline(engine, policy, doc, c.offset, request(0, 'auto', key));
     for (let k = 0; k < configs.length; k++) {
       const cfg = configs[(k + n) % configs.length]!;
-      const run = await completeAt(engine, doc, c.offset, {
-        decoding: { decoder: 'ptp', seed: 500 + n, ...SAMPLING },
-        policy,
-        blockSize: cfg === 'auto' ? 'policy' : cfg,
-        maxTokens: CAP,
-        cacheKey: key,
-      });
+      spy.take();
+      const t0 = performance.now();
+      const run = await inlineRun(spy.engine, policy, doc, c.offset, request(500 + n, cfg, key));
+      const ms = performance.now() - t0;
+      const calls = spy.take();
       if (run.info.scope !== c.scope && k === 0) scopeChanges.push(`${c.id}: ${c.scope} -> ${run.info.scope}`);
       runs.push({
         caseId: c.id,
@@ -86,10 +88,10 @@ interface Run {
         config: String(cfg),
         blockSize: run.result.blockSize,
         budget: run.result.budget,
-        ms: run.ms.total,
-        engineMs: run.ms.engine,
-        tokens: run.result.tokens.length,
-        calls: run.result.calls,
+        ms,
+        engineMs: calls.reduce((a, x) => a + x.ms, 0),
+        tokens: calls.reduce((a, x) => a + x.result.tokens.length, 0),
+        calls: calls.reduce((a, x) => a + x.result.calls, 0),
         text: run.text,
         accepted: exactMatch(run.text, c.target),
       });
@@ -136,7 +138,7 @@ interface Run {
     '',
     ...runInfoMarkdown(info),
     `- cases: bench/data/blocksize.jsonl, ${cases.length} (${groups.filter((g) => g !== 'overall').map((g) => `${g} ${cases.filter((c) => c.scope === g).length}`).join(', ')}); languages ${[...new Set(cases.map((c) => c.lang))].join(', ')}`,
-    `- pipeline: buildPrompt + analyze + stop rules + Engine.complete (PTP) + trimCompletion; temperature ${SAMPLING.temperature}, top-k ${SAMPLING.topK}, top-p ${SAMPLING.topP}, seed per case; cap ${CAP} tokens; prompt cached before each completion`,
+    `- pipeline: the worker's completeAt (src/completion: buildPrompt, analyze, stop rules, Engine.complete with PTP, trimming; after Enter a retry when trimming leaves nothing, its calls and tokens counted); temperature ${SAMPLING.temperature}, top-k ${SAMPLING.topK}, top-p ${SAMPLING.topP}, seed per case; cap ${CAP} tokens; prompt cached before each completion`,
     `- policy inputs: latency curve from ${policy.source}; model.json acceptance histogram. For a fixed M the policy picks B.`,
     `- losslessness: ${mismatches.length === 0 ? `all ${runs.length} completions identical across block sizes` : `**${mismatches.length} differ**: ${mismatches.slice(0, 5).join('; ')}`}`,
     scopeChanges.length > 0 ? `- scope at run time differs from the case file for: ${scopeChanges.join('; ')}` : '- every case classified as in the case file',

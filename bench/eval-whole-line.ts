@@ -31,11 +31,11 @@ import type { SyntaxDocument } from '../src/context';
 import { buildPrompt } from '../src/context';
 import { Engine } from '../src/engine';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
-import { loadPolicy } from './lib/latencyCurve';
+import { loadPolicy, type Policy } from './lib/latencyCurve';
 import { repeatedLine } from './lib/loops';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { editSimilarity } from './lib/match';
-import { editorItem, type Policy, shownRun } from './lib/pipeline';
+import { editorItem, shownRun } from './lib/pipeline';
 import { args, exitOnError, log, table, writeResults } from './lib/report';
 import { fmt, mean, pct, sum } from './lib/stats';
 

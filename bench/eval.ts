@@ -14,19 +14,23 @@
  *   eval-multiline.jsonl  `lines`: 2-4 whole lines removed; `block`: an emptied block body
  *
  * 1. Quality at temperature 0 (greedy; AR decoding, which PTP reproduces token for token):
- *    - next line: decode until a line break or end-of-text (cap 48 tokens), trim trailing
- *      whitespace ("raw"); "pipeline" also applies the context's stop rules and trimCompletion;
- *    - multi-line: decode until end-of-text (cap 128 tokens) ("raw"); "pipeline" = the
- *      context's stop rules (scope) and trimCompletion;
- *    - "shown": what the extension shows, from the worker's own `completeAt`
- *      (src/server/completeAt.ts: the typed whitespace held back from the prompt, the scope's
- *      token cap and stop rules, trimming); for next line its first line is scored.
+ *    - "raw": the model alone (Engine.complete on buildPrompt's prompt, no stop rules, no
+ *      trimming): next line until a line break or end-of-text (cap 48 tokens), multi-line until
+ *      end-of-text (cap 128 tokens, and the scope's cap); trailing whitespace trimmed;
+ *    - "pipeline": the worker's `completeAt` (src/completion) with the eval's what-ifs
+ *      (completeAt's options): the same cap, the prompt keeping the whitespace before the
+ *      cursor (holdTypedWhitespace off), no first-line rule, and for next line the line break
+ *      as a stop too (stopAtLineBreak): the context's stop rules and trimming on the raw decode;
+ *    - "shown": what the extension shows, the worker's `completeAt` as it runs (the typed
+ *      whitespace held back from the prompt, the scope's token cap and stop rules, trimming);
+ *      for next line its first line is scored.
  *    Exact match and edit similarity after whitespace normalisation (bench/lib/match.ts).
- *    The 4-gram baseline continues the prefix (it cannot read the suffix) greedily with the same
- *    stop rules: the first line break (next line) or the context's stop rules (multi-line).
+ *    The 4-gram baseline continues the prefix (it cannot read the suffix) greedily: "raw" up to
+ *    the first line break (next line); "pipeline" in the model's place in the same completeAt
+ *    (bench/lib/ngram.ts decoder), with the same options as the model's "pipeline".
  * 2. PTP accepted tokens per call at temperatures 0, 0.2 and 0.8 (top-k 50, top-p 0.95), block
- *    size 8 and budget 16 (the engine's `auto` defaults), the context's stop rules, a fixed seed
- *    per case, on every 2nd case (--ptp-every); plus quality at each temperature. Twice: with
+ *    size 8 and budget 16 (the engine's `auto` defaults; completeAt's `budget` knob), the
+ *    "pipeline" column's options otherwise, a fixed seed per case, on every 2nd case (--ptp-every); plus quality at each temperature. Twice: with
  *    PTP's own drafts only (the drafter's acceptance) and with context lookup drafts as well
  *    (the engine's default).
  *
@@ -34,16 +38,17 @@
  * corpus, not in git) and caches its tables in data/ngram/.
  */
 import { performance } from 'node:perf_hooks';
-import type { ScopeInfo, SyntaxDocument } from '../src/context';
-import { analyze, buildPrompt, makeStopper, trimCompletion } from '../src/context';
-import { Engine } from '../src/engine';
+import type { SyntaxDocument } from '../src/context';
+import { buildPrompt } from '../src/context';
+import { type DecodeResult, Engine } from '../src/engine';
 import { AcceptanceTracker, survival } from './lib/acceptance';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
+import { EngineSpy } from './lib/engineSpy';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { editSimilarity, exactMatch, exactMatchIgnoringWhitespace } from './lib/match';
 import { NGramModel } from './lib/ngram';
-import { completeAt, firstLineBreak, shownCompletion } from './lib/pipeline';
+import { GREEDY, type InlineRequest, capAt, inlineRun, shownCompletion } from './lib/pipeline';
 import { args, log, table, writeResults } from './lib/report';
 import { fmt, mean, pct, sum } from './lib/stats';
 
@@ -92,16 +97,40 @@ interface CaseResult {
 
 const score = (text: string, target: string): Scored => ({ text, em: exactMatch(text, target), es: editSimilarity(text, target), emWs: exactMatchIgnoringWhitespace(text, target) });
 
-/** The extension's post-processing applied to a finished raw text: scope stop rule, then trim. */
-function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: string): string {
-  const cut = makeStopper(doc, offset, info)(raw);
-  return trimCompletion(doc, offset, cut === undefined ? raw : raw.slice(0, cut), info);
+/** Cuts at the first line break (the next-line evaluation's raw rule). */
+const firstLineBreak = (text: string): number | undefined => {
+  const i = text.indexOf('\n');
+  return i < 0 ? undefined : i;
+};
+
+/** The scores compare LF text, as the model writes it (completeAt gives the document's line endings). */
+const lf = (text: string): string => text.replace(/\r\n/g, '\n');
+
+/**
+ * The model alone, greedy, on buildPrompt's prompt: no stop rules, no trimming; up to the first
+ * line break (`line`) or end-of-text, or `maxTokens`. `heal` (what-if): a prefix ending in a
+ * space is sent without it and the space is taken off the front of the completion.
+ */
+async function rawDecode(engine: Engine, doc: SyntaxDocument, offset: number, o: { seed: number; maxTokens: number; line: boolean; cacheKey: string; heal?: boolean }): Promise<{ text: string; result: DecodeResult }> {
+  const prompt = buildPrompt(doc.text, offset).prompt!;
+  const heal = o.heal === true && prompt.prefix.endsWith(' ');
+  const unheal = (t: string): string => (heal && t.startsWith(' ') ? t.slice(1) : t);
+  const stop = (t: string): number | undefined => {
+    const cut = firstLineBreak(unheal(t));
+    return cut === undefined ? undefined : cut + (t.length - unheal(t).length);
+  };
+  const result = await engine.complete(
+    { prefix: heal ? prompt.prefix.slice(0, -1) : prompt.prefix, suffix: prompt.suffix },
+    { decoder: 'ar', seed: o.seed, temperature: 0, topK: 50, topP: 0.95, blockSize: 1, maxTokens: o.maxTokens, ...(o.line ? { stop } : {}), cacheKey: o.cacheKey },
+  );
+  return { text: unheal(result.text), result };
 }
 
 (async () => {
   const engine = await Engine.load(MODEL_DIR);
   const info = runInfo(engine.manifest.onnx.sha256);
   const policy = loadPolicy(engine);
+  const spy = new EngineSpy(engine);
   log(`eval: ${info.command}; load ${info.load[0]!.uptime}`);
   const ngram = WITH_NGRAM ? NGramModel.load(log) : undefined;
   const lineCases = readCases('eval-line.jsonl').slice(0, LIMIT);
@@ -116,26 +145,28 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
     const isLine = c.kind === 'line';
     const doc = await openCase(store, c);
     const key = c.id;
-    const greedy = { decoder: 'ar' as const, seed: n, temperature: 0, topK: 50, topP: 0.95 };
+    const cap = isLine ? LINE_CAP : MULTI_CAP;
+    // The "pipeline" column's request: completeAt with the eval's what-ifs (see the header).
+    const asRaw: InlineRequest = { decoding: { ...GREEDY, seed: n }, holdTypedWhitespace: false, firstLine: false, stopAtLineBreak: isLine, maxTokens: capAt(cap), cacheKey: key, requestId: `eval-pipeline-${n}` };
 
     // 1. Quality, greedy. The raw decode stops at the line break (next line) or end-of-text.
-    const ar = await completeAt(engine, doc, c.offset, { decoding: greedy, policy, stop: isLine ? 'line' : 'none', trim: false, maxTokens: isLine ? LINE_CAP : MULTI_CAP, cacheKey: key });
-    const rawText = ar.raw.replace(/[ \t]+$/, '');
+    const piped = await inlineRun(engine, policy, doc, c.offset, asRaw);
+    const ar = await rawDecode(engine, doc, c.offset, { seed: n, maxTokens: piped.info.maxTokens, line: isLine, cacheKey: key });
+    const rawText = ar.text.replace(/[ \t]+$/, '');
     const shown = await shownCompletion(engine, policy, doc, c.offset, { seed: n, cacheKey: key, requestId: `eval-${n}` });
     const shownText = isLine ? shown.split('\n', 1)[0]! : shown;
     const model: CaseResult['model'] = {
       raw: score(rawText, c.target),
-      pipeline: score(pipelineOf(doc, c.offset, ar.info, ar.raw), c.target),
+      pipeline: score(lf(piped.text), c.target),
       shown: score(shownText, c.target),
     };
     const trailingSpace = buildPrompt(doc.text, c.offset).prompt?.prefix.endsWith(' ') ?? false;
+    // What-if: the prefix's trailing space moved into the completion; in the pipeline, the worker's own holdback of the typed whitespace.
+    const healedRequest: InlineRequest = { ...asRaw, holdTypedWhitespace: true, requestId: `eval-heal-${n}` };
     if (HEAL) {
-      // What-if: the same greedy decode with the prefix's trailing space moved into the completion.
-      const healed = trailingSpace
-        ? await completeAt(engine, doc, c.offset, { decoding: greedy, policy, stop: isLine ? 'line' : 'none', trim: false, maxTokens: isLine ? LINE_CAP : MULTI_CAP, cacheKey: key, healTrailingSpace: true })
-        : ar;
-      model.healedRaw = score(healed.raw.replace(/[ \t]+$/, ''), c.target);
-      model.healedPipeline = score(pipelineOf(doc, c.offset, healed.info, healed.raw), c.target);
+      const healed = trailingSpace ? await rawDecode(engine, doc, c.offset, { seed: n, maxTokens: piped.info.maxTokens, line: isLine, cacheKey: key, heal: true }) : ar;
+      model.healedRaw = score(healed.text.replace(/[ \t]+$/, ''), c.target);
+      model.healedPipeline = trailingSpace ? score(lf((await inlineRun(engine, policy, doc, c.offset, healedRequest)).text), c.target) : model.pipeline;
     }
 
     let ngramResult: CaseResult['ngram'];
@@ -151,22 +182,23 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
         const history = engine.encode(built.prompt!.prefix.slice(-2000, h ? -1 : undefined));
         return unheal(ngram.complete(history, decode, cap, (t) => stop(unheal(t)) === undefined ? undefined : t.length - unheal(t).length + stop(unheal(t))!));
       };
+      // The 4-gram in the model's place in the same pipeline request (next line: its cap is
+      // LINE_CAP whatever the scope's, as its raw decode's).
+      spy.decoder = ngram.decoder(engine);
+      const ngramPiped = async (request: InlineRequest): Promise<Scored> => score(lf((await inlineRun(spy.engine, policy, doc, c.offset, isLine ? { ...request, maxTokens: LINE_CAP } : request)).text), c.target);
+      const pipeline = await ngramPiped(asRaw);
+      const healedPipeline = HEAL && !isLine ? (trailingSpace ? await ngramPiped(healedRequest) : pipeline) : undefined;
+      spy.decoder = undefined;
       if (isLine) {
         const text = continuation(firstLineBreak, LINE_CAP, false);
         const healed = HEAL ? continuation(firstLineBreak, LINE_CAP, true) : undefined;
         ngramResult = {
           raw: score(text.replace(/[ \t]+$/, ''), c.target),
-          pipeline: score(pipelineOf(doc, c.offset, ar.info, text), c.target),
+          pipeline,
           healedRaw: healed === undefined ? undefined : score(healed.replace(/[ \t]+$/, ''), c.target),
         };
       } else {
-        const cap = Math.min(MULTI_CAP, ar.info.maxTokens);
-        const text = continuation(makeStopper(doc, c.offset, ar.info), cap, false);
-        const healed = HEAL ? continuation(makeStopper(doc, c.offset, ar.info), cap, true) : undefined;
-        ngramResult = {
-          pipeline: score(trimCompletion(doc, c.offset, text, ar.info), c.target),
-          healedPipeline: healed === undefined ? undefined : score(trimCompletion(doc, c.offset, healed, ar.info), c.target),
-        };
+        ngramResult = { pipeline, healedPipeline };
       }
     }
 
@@ -175,19 +207,17 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
     let losslessOk = true;
     for (const [mode, T] of n % PTP_EVERY === 0 ? MODES.flatMap((m) => TEMPERATURES.map((t) => [m, t] as const)) : []) {
       const tracker = trackers.get(runKey(mode.key, T))![isLine ? 'line' : 'multi'];
-      const scope = analyze(doc, c.offset, { latency: policy.curve, acceptance: policy.histogram });
-      const cap = Math.min(scope.maxTokens, isLine ? LINE_CAP : MULTI_CAP);
-      tracker.begin(cap);
-      const run = await engine.complete(
-        (() => {
-          const p = buildPrompt(doc.text, c.offset).prompt!;
-          return { prefix: p.prefix, suffix: p.suffix };
-        })(),
-        { decoder: 'ptp', seed: 1000 + n, temperature: T, topK: 50, topP: 0.95, ...PTP, lookup: mode.lookup, maxTokens: cap, stop: makeStopper(doc, c.offset, scope), cacheKey: key, onCall: tracker.onCall },
-        tracker.hooks,
-      );
-      const text = trimCompletion(doc, c.offset, run.text, scope);
-      ptp[runKey(mode.key, T)] = { tokens: run.tokens.length, calls: run.calls, acceptedDrafts: sum(run.trace.map((t) => t.acceptedDrafts)), score: score(text, c.target) };
+      spy.watch = { begin: (o) => tracker.begin(o.maxTokens), onCall: tracker.onCall, hooks: tracker.hooks };
+      const piped = await inlineRun(spy.engine, policy, doc, c.offset, {
+        ...asRaw,
+        decoding: { decoder: 'ptp', seed: 1000 + n, temperature: T, topK: 50, topP: 0.95, blockSize: PTP.blockSize, lookup: mode.lookup },
+        budget: PTP.budget,
+        stopAtLineBreak: false,
+        requestId: `eval-${runKey(mode.key, T)}-${n}`,
+      });
+      spy.watch = undefined;
+      const run = piped.result;
+      ptp[runKey(mode.key, T)] = { tokens: run.tokens.length, calls: run.calls, acceptedDrafts: sum(run.trace.map((t) => t.acceptedDrafts)), score: score(lf(piped.text), c.target) };
       if (T === 0) {
         const a = ar.result.tokens.join(',');
         const b = run.tokens.join(',');
@@ -286,17 +316,17 @@ function pipelineOf(doc: SyntaxDocument, offset: number, info: ScopeInfo, raw: s
     `- baseline: ${ngram === undefined ? 'not run (--no-ngram)' : `${ngram.info.order}-gram, greedy with backoff to the longest seen context, over data/tokens/train (${(ngram.info.trainingTokens / 1e6).toFixed(1)}M tokens, the model's training split; ${ngram.info.contexts.map((c, i) => `${c} contexts of ${i + 1}`).join(', ')}); it reads the prefix only (no suffix)`}`,
     `- losslessness (PTP at T=0 vs AR, same case): ${lossless.length === 0 ? `PTP's tokens agree with AR's on all ${withPtp(results).length} cases run with PTP` : `**${lossless.length} cases differ**: ${lossless.slice(0, 8).join(', ')}`}`,
     '- EM = exact match, ES = edit similarity (1 - Levenshtein / longer length), after trailing-whitespace normalisation; "ignoring whitespace" also drops leading whitespace and collapses runs (a diagnostic)',
-    `- heal (what-if, harness side, ${HEAL ? 'run' : 'not run'}): for prompts whose prefix ends with a space (${pct(mean(results.map((r) => (r.trailingSpace ? 1 : 0))))} of cases), the same greedy decode with that space removed from the prompt and from the front of the completion. The tokenizer attaches a space to the word after it (\`"        return"\` is \`"       "\` + \`" return"\`), so a prefix that ends in whitespace ends in a token the model rarely saw there, and it answers with an extra space`,
+    `- heal (what-if, harness side, ${HEAL ? 'run' : 'not run'}): for prompts whose prefix ends with a space (${pct(mean(results.map((r) => (r.trailingSpace ? 1 : 0))))} of cases), the same greedy decode with that space removed from the prompt and from the front of the completion. The tokenizer attaches a space to the word after it (\`"        return"\` is \`"       "\` + \`" return"\`), so a prefix that ends in whitespace ends in a token the model rarely saw there, and it answers with an extra space. In the +heal+pipeline columns the heal is the worker's own: completeAt holding back the whitespace before the cursor (its default)`,
     '',
     '## Next line (temperature 0)',
     '',
-    'raw = the decode cut at the first line break; pipeline = plus the context\'s stop rules and trimCompletion; shown = what the extension shows (the worker\'s completeAt: typed whitespace held back from the prompt, the scope\'s cap and stop rules, trimming), its first line. The heal columns are empty unless run with --heal.',
+    'raw = the model alone, cut at the first line break; pipeline = the worker\'s completeAt with the prompt keeping the whitespace before the cursor, no first-line rule, the line break as a stop too: the context\'s stop rules and trimming on the raw decode; shown = what the extension shows (the worker\'s completeAt as it runs: typed whitespace held back from the prompt, the scope\'s cap and stop rules, trimming), its first line. The heal columns are empty unless run with --heal; model+heal = the raw decode with the prefix\'s trailing space moved into the completion.',
     '',
     ...table(['language', 'cases', 'model EM', 'model ES', 'model EM ignoring whitespace', 'model+heal EM', 'model+heal ES', 'model+pipeline EM', 'model+pipeline ES', 'shown EM', 'shown ES', '4-gram EM', '4-gram ES', '4-gram+pipeline EM', '4-gram+pipeline ES', '4-gram+heal EM', '4-gram+heal ES'], lineTable),
     '',
     '## Multi-line (temperature 0)',
     '',
-    `raw = the decode up to end-of-text (cap ${MULTI_CAP} tokens); pipeline = the context's stop rules and trimCompletion; shown = what the extension shows (the worker's completeAt). The 4-gram has no end-of-text, so it is shown with the pipeline's stop rules only.`,
+    `raw = the model alone up to end-of-text (cap ${MULTI_CAP} tokens); pipeline = the worker's completeAt with the prompt keeping the whitespace before the cursor and no first-line rule (the context's stop rules and trimming); shown = what the extension shows (the worker's completeAt as it runs). The 4-gram has no end-of-text, so it is shown through the pipeline only. +heal+pipeline (--heal): the same with the worker's holdback of the typed whitespace, on the prompts whose prefix ends with a space.`,
     '',
     ...table(['cases', 'language', 'n', 'model raw EM', 'model raw ES', 'model+pipeline EM', 'model+pipeline ES', 'model+pipeline EM ignoring whitespace', 'shown EM', 'shown ES', 'model+heal+pipeline EM', 'model+heal+pipeline ES', '4-gram+pipeline EM', '4-gram+pipeline ES', '4-gram+heal+pipeline EM', '4-gram+heal+pipeline ES'], multiRows),
     '',

@@ -8,9 +8,11 @@
  * Cases: the FIM speed cases (bench/data/fim-speed.jsonl, after Enter, whole files, validation
  * packages) with their files as the open files and the workspace (bench/lib/references.ts), and
  * the eval's line and multi-line cases (no workspace: prompt sources only). For each, one AR
- * completion (T 0.2, top-k 50, top-p 0.95, the first-line rule where the line is blank, the
- * scope's stop rules and cap). At every output position, lookupDrafts() over the prompt ids
- * and the output so far proposes one draft per source; a proposed token counts, by the tokens
+ * completion through the worker's completeAt (T 0.2, top-k 50, top-p 0.95: the typed
+ * indentation held back, the first-line rule where the line is blank, the scope's stop rules
+ * and cap; the model's last decode when it retried). At every output position, lookupDrafts()
+ * over the ids of the prompt the model saw (bench/lib/engineSpy.ts) and the output so far
+ * proposes one draft per source; a proposed token counts, by the tokens
  * matched behind it (the draft's match length plus its position in the draft), as right when it
  * equals AR's token given the draft's earlier tokens were.
  *
@@ -23,12 +25,13 @@
  * sequence alone. The gap between the first two is what verifying several candidates per call
  * could win; between the first and the third, what a suffix array could.
  */
-import { analyze, buildPrompt, type SyntaxDocument } from '../src/context';
+import type { SyntaxDocument } from '../src/context';
 import { bestDraft, CONFIDENCE_BY_MATCH, type DraftReference, Engine, LOOKUP_BLOCK, type LookupDraft, lookupDrafts, type LookupSource, suffixSpan } from '../src/engine';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
+import { EngineSpy } from './lib/engineSpy';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
-import { completeAt } from './lib/pipeline';
+import { inlineRun } from './lib/pipeline';
 import { ExhaustiveIndex } from './lib/exhaustiveIndex';
 import { CaseReferences, REFERENCE_SOURCES } from './lib/references';
 import { exitOnError, log, table, writeResults } from './lib/report';
@@ -63,6 +66,7 @@ type CaseRefs = Record<(typeof PICKS)[number]['refs'], DraftReference[]>;
   const engine = await Engine.load(MODEL_DIR);
   const info = runInfo(engine.manifest.onnx.sha256);
   const policy = loadPolicy(engine);
+  const spy = new EngineSpy(engine);
   log(`lookup-sources: ${info.command}; load ${info.load[0]!.uptime}`);
   const fim = readCases('fim-speed.jsonl');
   const evalCases = [...readCases('eval-line.jsonl'), ...readCases('eval-multiline.jsonl')].filter((_, i) => i % 2 === 0);
@@ -75,7 +79,7 @@ type CaseRefs = Record<(typeof PICKS)[number]['refs'], DraftReference[]>;
   for (const [n, c] of [...fim, ...evalCases].entries()) {
     const doc = await openCase(store, c);
     const refs = fim.includes(c) ? { index: references.for(c, REFERENCE_SOURCES), exhaustive: exhaustive.for(c, REFERENCE_SOURCES), none: [] } : undefined;
-    positions += await calibrate(engine, policy, doc, c, n, refs, counts, picks);
+    positions += await calibrate(spy, policy, doc, c, n, refs, counts, picks);
     store.close(doc.uri);
   }
   info.load.push(sampleLoad());
@@ -113,16 +117,16 @@ type CaseRefs = Record<(typeof PICKS)[number]['refs'], DraftReference[]>;
  * One AR completion at the case's cursor; adds its positions' draft outcomes to `counts` and,
  * for a case with references, its simulated lookup-only decodes to `picks`.
  */
-async function calibrate(engine: Engine, policy: ReturnType<typeof loadPolicy>, doc: SyntaxDocument, c: FimCase, n: number, caseRefs: CaseRefs | undefined, counts: Counts, picks: Picks): Promise<number> {
-  const prompt = buildPrompt(doc.text, c.offset).prompt!;
-  const lineStart = doc.text.lastIndexOf('\n', c.offset - 1) + 1;
-  const firstLine = doc.text.slice(lineStart, c.offset).trim() === '' && /^\r?\n|^$/.test(doc.text.slice(c.offset));
-  const run = await completeAt(engine, doc, c.offset, { decoding: { decoder: 'ar', seed: 1000 + n, ...SAMPLING }, policy, firstLine, cacheKey: c.id });
-  const info = analyze(doc, c.offset, { latency: policy.curve, acceptance: policy.histogram });
-  const ids = engine.promptIds({ prefix: prompt.prefix, suffix: prompt.suffix }, { maxTokens: info.maxTokens });
+async function calibrate(spy: EngineSpy, policy: ReturnType<typeof loadPolicy>, doc: SyntaxDocument, c: FimCase, n: number, caseRefs: CaseRefs | undefined, counts: Counts, picks: Picks): Promise<number> {
+  const engine = spy.target;
+  spy.take();
+  await inlineRun(spy.engine, policy, doc, c.offset, { decoding: { decoder: 'ar', seed: 1000 + n, ...SAMPLING, blockSize: 1 }, cacheKey: c.id });
+  // The model's last decode (after Enter the pipeline may have tried again): its prompt ids, as the engine built them, and its tokens.
+  const last = spy.take().at(-1)!;
+  const ids = engine.promptIds(last.prompt, { maxTokens: last.options.maxTokens, heal: last.options.heal });
   const span = suffixSpan(ids, engine.manifest.special_tokens);
   const refs = caseRefs?.index ?? [];
-  const out = run.result.tokens;
+  const out = last.result.tokens;
   for (let i = 0; i + 1 < out.length; i++) {
     const sequence = [...ids, ...out.slice(0, i + 1)];
     for (const d of lookupDrafts(sequence, LOOKUP_BLOCK - 1, span, refs)) {

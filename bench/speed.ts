@@ -8,13 +8,16 @@
  * 1. The latency-versus-rows curve: one model call with 1..128 rows at past lengths
  *    0/128/256/319 (rows = 1 token row + draft rows, as a PTP call has; and, for comparison,
  *    token rows only, as a prefill has). Medians of --curve-reps interleaved repetitions.
- *    Written to bench/results/latency-curve.json for the block-size policy.
+ *    Written to bench/results/latency-curve.json (the table in speed.md).
+ *    The block-size policy reads another curve: the one the worker measures when it loads the
+ *    model (src/completion measureLatencyCurve, a past of 256 tokens), measured here right after
+ *    loading and written to bench/results/policy-curve.json (bench/lib/latencyCurve.ts).
  * 2. 64-token completions at temperature 0.2 (top-k 50, top-p 0.95, a fixed seed per prompt) for
  *    the prompts in bench/data/speed-prompts.jsonl (the text before the cursor, left to right), for AR; for PTP's own
  *    drafts only (lookup off) at block sizes 1/2/4/8/16 with budgets M/2M (and 4M at 16); for
  *    PTP with context lookup drafts (the engine's default) at four M/B and with B = 0 (lookup
- *    alone); and `auto` (the context policy's M and B for the prompt's scope, from the curve
- *    just measured, with lookup). The prompt is in the KV cache before each completion
+ *    alone); and `auto` (the context policy's M and B for the prompt's scope, from the policy
+ *    curve just measured, with lookup). The prompt is in the KV cache before each completion
  *    (as while typing), so "request" time is one small first call plus the decode. Every
  *    configuration runs once per prompt per repetition, in rotated order, between two AR runs
  *    of the same prompt; its wall-clock ratio to AR is taken against those neighbours, so load
@@ -29,7 +32,7 @@ import { Engine, OUTPUT_RESERVE } from '../src/engine';
 import type { DecodeOptions, DecodeResult } from '../src/engine';
 import { AcceptanceTracker, histogramTail, survival } from './lib/acceptance';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
-import { CURVE_FILE, type LatencyCurveFile, POLICY_PAST } from './lib/latencyCurve';
+import { CURVE_FILE, type LatencyCurveFile, measurePolicyCurve, writePolicyCurve } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { args, exitOnError, log, table, writeResults } from './lib/report';
 import { Rng } from './lib/rng';
@@ -41,17 +44,18 @@ const PROMPTS = Number(opt.get('prompts') ?? 8);
 const CURVE_REPS = Number(opt.get('curve-reps') ?? 9);
 /** onnxruntime intra-op threads (default: the engine's, half the cores). */
 const THREADS = opt.has('threads') ? Number(opt.get('threads')) : undefined;
-/** Results name under bench/results; only the default run writes the policy's latency curve. */
+/** Results name under bench/results; only the default run writes the latency curves. */
 const OUT = opt.get('out') ?? 'speed';
 const MAX_TOKENS = 64;
 const SAMPLING = { temperature: 0.2, topK: 50, topP: 0.95 };
 
-const PASTS = [0, 128, 256, POLICY_PAST];
 const ROWS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128];
 const TOKEN_ROWS = [1, 2, 4, 8, 16, 32, 64, 128];
 const CONTEXT = 512;
 /** The longest prompt the engine keeps whole (it clips prompts to the context less its output reserve). */
 const MAX_PROMPT = CONTEXT - OUTPUT_RESERVE;
+/** Past lengths of the curve; the last is a full prompt's (its last token is the first call's row). */
+const PASTS = [0, 128, 256, MAX_PROMPT - 1];
 
 interface CurveSample {
   kind: 'draft' | 'token';
@@ -234,6 +238,8 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
   const engine = await Engine.load(MODEL_DIR, THREADS === undefined ? {} : { threads: THREADS });
   const info = runInfo(engine.manifest.onnx.sha256, THREADS);
   log(`speed: ${info.command}; load ${info.load[0]!.uptime}`);
+  // The policy's curve, as the worker measures it right after loading the model.
+  const policyFile = await measurePolicyCurve(engine, info);
   // Every k-th prompt, so a smaller set still spans the languages.
   const pool = readCases('speed-prompts.jsonl');
   const cases: FimCase[] = Array.from({ length: Math.min(PROMPTS, pool.length) }, (_, i) => pool[Math.floor((i * pool.length) / Math.min(PROMPTS, pool.length))]!);
@@ -257,10 +263,9 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
   const samples = await measureCurve(engine, baseIds, CURVE_REPS);
   const { curve: byPast, raw: rawByPast } = curveOf(samples, 'draft');
   const { curve: tokenRowsByPast } = curveOf(samples, 'token');
-  const policyCurve = byPast[String(POLICY_PAST)]!;
   info.load.push(sampleLoad());
   log(`curve: ${samples.length} calls in ${((performance.now() - curveStart) / 1000).toFixed(0)} s`);
-  const policy = { curve: policyCurve, histogram: engine.manifest.ptp.acceptance_histogram };
+  const policy = { curve: policyFile.curve, histogram: engine.manifest.ptp.acceptance_histogram };
   const choices = docs.map((d, i) => analyze(d, cases[i]!.offset, { latency: policy.curve, acceptance: policy.histogram }));
 
   // 2. AR versus PTP.
@@ -347,8 +352,6 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
   const curveFile: LatencyCurveFile = {
     model: engine.manifest.name,
     modelSha256: engine.manifest.onnx.sha256,
-    pastForCurve: POLICY_PAST,
-    curve: policyCurve,
     byPast,
     tokenRowsByPast,
     rawMediansByPast: rawByPast,
@@ -357,6 +360,7 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
   if (OUT === 'speed') {
     writeFileSync(CURVE_FILE, `${JSON.stringify(curveFile, null, 1)}\n`);
     log(`wrote ${CURVE_FILE}`);
+    writePolicyCurve(policyFile);
   }
 
   const curveRows = ROWS.map((rows) => [
@@ -398,7 +402,7 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
     '',
     `AR: ${fmt(ar.msPerTokenDecode, 2)} ms/token decode; mean completion ${fmt(ar.meanTokens, 1)} tokens (end-of-text can end one before ${MAX_TOKENS}).`,
     '',
-    `Policy choices (auto) per prompt, from the curve below and model.json's acceptance histogram: ${[...new Set(policyChoices.map((c) => `${c.scope} M=${c.blockSize} B=${c.budget} (predicted ${fmt(c.predictedTokensPerCall, 2)} tok/call at ${fmt(c.predictedMsPerCall, 2)} ms/call)`))].join('; ')}. Measured for auto: ${fmt(sum(autoRuns.map((r) => r.tokens.length)) / sum(autoRuns.map((r) => r.calls)), 2)} tok/call. Engine \`blockSize: 'auto'\` without the policy is M=8, B=16.`,
+    `Policy choices (auto) per prompt, from the policy curve (${policyFile.function}, as the worker measures it: ${policyFile.curve.map((p) => `${p.rows} rows ${fmt(p.ms, 2)} ms`).join(', ')}) and model.json's acceptance histogram: ${[...new Set(policyChoices.map((c) => `${c.scope} M=${c.blockSize} B=${c.budget} (predicted ${fmt(c.predictedTokensPerCall, 2)} tok/call at ${fmt(c.predictedMsPerCall, 2)} ms/call)`))].join('; ')}. Measured for auto: ${fmt(sum(autoRuns.map((r) => r.tokens.length)) / sum(autoRuns.map((r) => r.calls)), 2)} tok/call. Engine \`blockSize: 'auto'\` without the policy is M=8, B=16.`,
     '',
     '## Acceptance: measured vs model.json',
     '',
@@ -417,11 +421,11 @@ function summarize(runs: Run[], arRuns: Run[], all: Run[]) {
     '',
     '## Latency vs rows per call (ms per onnxruntime call; ' + CURVE_REPS + ' repetitions)',
     '',
-    `Each point is the median of its ratio to a 1-row call made just before it (same past length), times the median 1-row time at that past, so bursts of load from other work on the machine cancel; plain medians are in the JSON (\`rawMediansByPast\`). Draft rows: 1 token row + rows-1 aux rows (a PTP call's shape); columns are the past length P. The policy's curve (\`curve\` in bench/results/latency-curve.json) is P=${POLICY_PAST}; the engine clips prompts to ${MAX_PROMPT} tokens (the context less its output reserve), so no request starts with a longer past. Last column: token rows only (prefill) at P=256.`,
+    `Each point is the median of its ratio to a 1-row call made just before it (same past length), times the median 1-row time at that past, so bursts of load from other work on the machine cancel; plain medians are in the JSON (\`rawMediansByPast\`). Draft rows: 1 token row + rows-1 aux rows (a PTP call's shape); columns are the past length P. The policy does not read these: it reads the curve the worker measures (above; bench/results/policy-curve.json). The engine clips prompts to ${MAX_PROMPT} tokens (the context less its output reserve), so no request starts with a longer past. Last column: token rows only (prefill) at P=256.`,
     '',
     ...table(['rows', ...PASTS.map((p) => `P=${p}`), 'token rows, P=256'], curveRows),
   ];
-  writeResults(OUT, { run: info, settings: { reps: REPS, prompts: prompts.length, maxTokens: MAX_TOKENS, ...SAMPLING }, summary, policyChoices, mismatches, acceptance, curve: curveFile, runs: runs.map((r) => ({ ...r, tokens: r.tokens.length })) }, md);
+  writeResults(OUT, { run: info, settings: { reps: REPS, prompts: prompts.length, maxTokens: MAX_TOKENS, ...SAMPLING }, summary, policyChoices, mismatches, acceptance, policyCurve: policyFile, curve: curveFile, runs: runs.map((r) => ({ ...r, tokens: r.tokens.length })) }, md);
   store.dispose();
   await engine.dispose();
 })().catch(exitOnError());

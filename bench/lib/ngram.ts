@@ -18,6 +18,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DecodeResult, Engine } from '../../src/engine';
+import type { Decoder } from './engineSpy';
 import { REPO } from './machine';
 
 export const TOKENS_DIR = join(REPO, 'data/tokens/train');
@@ -173,5 +175,37 @@ export class NGramModel {
       if (cut !== undefined) return text.slice(0, cut);
     }
     return text;
+  }
+
+  /**
+   * This model in the engine's place (bench/lib/engineSpy.ts `decoder`), so the baseline runs
+   * through the same pipeline as the model: greedy from the prompt's prefix (it reads no
+   * suffix; the last 2,000 characters, well past its 3 tokens of context), up to the request's
+   * stop rule or token cap, in `engine`'s tokens. No token healing, no first-line rule.
+   */
+  decoder(engine: Engine): Decoder {
+    return async (prompt, options): Promise<DecodeResult> => {
+      const history = engine.encode(prompt.prefix.slice(-2000));
+      const text = this.complete(history, (ids) => engine.decode(ids), options.maxTokens, options.stop ?? (() => undefined));
+      const tokens = engine.encode(text);
+      return {
+        text,
+        tokens,
+        calls: tokens.length,
+        tokensPerCall: 1,
+        msPrefill: 0,
+        msDecode: 0,
+        blockSize: 1,
+        stopReason: 'stop',
+        confidence: [],
+        trace: [],
+        budget: 0,
+        modelTimeMs: 0,
+        engineTimeMs: 0,
+        promptTokens: history.length,
+        reusedTokens: 0,
+        healed: '',
+      };
+    };
   }
 }
