@@ -4,6 +4,11 @@
  *
  *   npm run bench:lookup                 (= node --import tsx bench/lookup.ts; about 8 min)
  *
+ * Every completion is the worker's completeAt (src/completion) with the prompt keeping the
+ * whitespace before the cursor and no first-line rule (its what-if options; what this bench was
+ * calibrated on), the scope's stop rules and cap (at most 128 tokens); the engine options it
+ * varies (no token healing, the cut-off) are set on the engine call (bench/lib/engineSpy.ts).
+ *
  * 1. Calibration: AR completions (T 0.2, top-k 50, top-p 0.95, the scope's stop rules and cap)
  *    of every 2nd eval case (bench/data/eval-line.jsonl and eval-multiline.jsonl, validation
  *    packages). At every output position, contextDraft() over the prompt ids and the output so
@@ -16,10 +21,13 @@
  *    decode time against the AR neighbours, tokens per call, rows per call. All must equal AR's
  *    tokens.
  */
-import { analyze, buildPrompt, makeStopper, type ScopeInfo, type SyntaxDocument } from '../src/context';
+import type { SyntaxDocument } from '../src/context';
+import type { CompletionDecoding } from '../src/completion/index';
 import { contextDraft, Engine, MIN_SURVIVAL, type DecodeOptions, type DecodeResult } from '../src/engine';
 import { type FimCase, newStore, openCase, readCases } from './lib/cases';
+import { EngineSpy } from './lib/engineSpy';
 import { loadPolicy } from './lib/latencyCurve';
+import { type InlineRequest, capAt, inlineRun } from './lib/pipeline';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { exitOnError, log, table, writeResults } from './lib/report';
 import { fmt, median, sum } from './lib/stats';
@@ -32,36 +40,36 @@ interface Case {
   c: FimCase;
   n: number;
   doc: SyntaxDocument;
-  scope: ScopeInfo;
-  prompt: { prefix: string; suffix: string };
-  cap: number;
 }
 
 (async () => {
   const engine = await Engine.load(MODEL_DIR);
   const info = runInfo(engine.manifest.onnx.sha256);
   const policy = loadPolicy(engine);
+  const spy = new EngineSpy(engine);
   log(`lookup: ${info.command}; load ${info.load[0]!.uptime}`);
   const store = newStore();
   const all = [...readCases('eval-line.jsonl'), ...readCases('eval-multiline.jsonl')];
   const cases: Case[] = [];
   for (const [n, c] of all.entries()) {
-    const doc = await openCase(store, c);
-    const scope = analyze(doc, c.offset, { latency: policy.curve, acceptance: policy.histogram });
-    const p = buildPrompt(doc.text, c.offset).prompt!;
-    cases.push({ c, n, doc, scope, prompt: { prefix: p.prefix, suffix: p.suffix }, cap: Math.min(scope.maxTokens, 128) });
+    cases.push({ c, n, doc: await openCase(store, c) });
   }
-  const options = (k: Case, extra: Partial<DecodeOptions>): DecodeOptions => ({
-    decoder: 'ptp',
-    seed: 1000 + k.n,
-    ...SAMPLING,
-    blockSize: 2,
+  const request = (k: Case, decoding: Partial<CompletionDecoding>): InlineRequest => ({
+    decoding: { decoder: 'ptp', seed: 1000 + k.n, ...SAMPLING, blockSize: 2, ...decoding },
     budget: 4,
-    maxTokens: k.cap,
-    stop: makeStopper(k.doc, k.c.offset, k.scope),
+    holdTypedWhitespace: false,
+    firstLine: false,
+    maxTokens: capAt(128),
     cacheKey: k.c.id,
-    ...extra,
   });
+  /** One completion, with `engine` options set on its engine call; the call as the engine saw it. */
+  const complete = async (k: Case, decoding: Partial<CompletionDecoding>, engineOptions: Partial<DecodeOptions> = {}) => {
+    spy.decoder = (prompt, options) => engine.complete(prompt, { ...options, ...engineOptions });
+    spy.take();
+    await inlineRun(spy.engine, policy, k.doc, k.c.offset, request(k, decoding));
+    spy.decoder = undefined;
+    return spy.take()[0]!;
+  };
 
   // 1. Calibration, on the engine's own prompt ids (Engine.promptIds), without token healing
   // (which changes only the prompt's last word).
@@ -70,9 +78,9 @@ interface Case {
   let positions = 0;
   let proposed = 0;
   for (const k of cases.filter((_, i) => i % 2 === 0)) {
-    const ar = await engine.complete(k.prompt, options(k, { decoder: 'ar', blockSize: 1, heal: false }));
-    const ids = engine.promptIds(k.prompt, { maxTokens: k.cap, heal: false });
-    const out = ar.tokens;
+    const ar = await complete(k, { decoder: 'ar', blockSize: 1 }, { heal: false });
+    const ids = engine.promptIds(ar.prompt, { maxTokens: ar.options.maxTokens, heal: false });
+    const out = ar.result.tokens;
     for (let i = 0; i + 1 < out.length; i++) {
       positions++;
       const d = contextDraft([...ids, ...out.slice(0, i + 1)], DRAFT);
@@ -89,18 +97,18 @@ interface Case {
   log(`calibration: ${positions} positions, ${proposed} with a draft`);
 
   // 2. Cut-off A/B, interleaved with AR.
-  const variants: { name: string; extra: Partial<DecodeOptions> }[] = [
-    { name: 'PTP drafts only', extra: { lookup: false } },
-    ...[0.1, 0.2, 0.3].map((s) => ({ name: `lookup, cut-off ${s}`, extra: { lookup: true, minSurvival: s } })),
+  const variants: { name: string; lookup: boolean; extra: Partial<DecodeOptions> }[] = [
+    { name: 'PTP drafts only', lookup: false, extra: {} },
+    ...[0.1, 0.2, 0.3].map((s) => ({ name: `lookup, cut-off ${s}`, lookup: true, extra: { minSurvival: s } })),
   ];
   const rows = new Map(variants.map((v) => [v.name, { ratio: [] as number[], tokens: 0, calls: 0, rows: 0, ms: 0, arMs: 0, same: true }]));
   const REPS = 2;
   for (let rep = 0; rep < REPS; rep++) {
     for (const k of cases.filter((_, i) => i % 3 === 0)) {
-      const ar = (): Promise<DecodeResult> => engine.complete(k.prompt, options(k, { decoder: 'ar', blockSize: 1 }));
+      const ar = async (): Promise<DecodeResult> => (await complete(k, { decoder: 'ar', blockSize: 1 })).result;
       let before = await ar();
       for (const v of variants) {
-        const r = await engine.complete(k.prompt, options(k, v.extra));
+        const r = (await complete(k, { lookup: v.lookup }, v.extra)).result;
         const after = await ar();
         const s = rows.get(v.name)!;
         const arMs = (before.msDecode + after.msDecode) / 2;
