@@ -1,6 +1,6 @@
 /**
  * The first completion where the cursor comes to rest, with and without `ptp/warm`, through
- * the worker's own pipeline (src/server/completeAt.ts: warmAt, then completeAt), in-process.
+ * the worker's own pipeline (src/completion/completeAt.ts: warmAt, then completeAt), in-process.
  *
  *   npm run bench:warm                 (= node --import tsx bench/warm.ts)
  *   npm run bench:warm -- --line 20    (fewer cases)
@@ -82,7 +82,7 @@ interface Sample {
     '# The first completion where the cursor rests, with and without ptp/warm',
     '',
     ...runInfoMarkdown(info),
-    `- cases: ${samples.length} line cases (every ${step}th of bench/data/eval-line.jsonl), worker pipeline (src/server/completeAt.ts), PTP with the policy's block size, seed 1, T 0.2`,
+    `- cases: ${samples.length} line cases (every ${step}th of bench/data/eval-line.jsonl), worker pipeline (src/completion/completeAt.ts), PTP with the policy's block size, seed 1, T 0.2`,
     `- the warmed and the cold completion are the same tokens: ${differ.length === 0 ? 'in every case' : `**not in ${differ.join(', ')}**`}`,
     `- cached prompt tokens (median): cold ${median(samples.map((s) => s.coldReused))}, warmed ${median(samples.map((s) => s.warmedReused))} of ${median(samples.map((s) => s.promptTokens))}`,
     '',
