@@ -1,5 +1,5 @@
 // npm run demo completes this file at two places:
-// line 10 after `of ` (the model is sure) and line 19 after `= ` (it is not).
+// line 11 after `of ` (the model is sure) and line 19 after `= ` (it is not).
 export interface Item {
   name: string;
   price: number;
