@@ -117,7 +117,7 @@ function optional<T>(inner: Setting<T>): Setting<T | undefined> {
 }
 
 /** Tokens drafted per PTP call: 'auto' (the block-size policy decides per request) or 1–64. */
-const BLOCK_SIZE_RANGE = int(0, 1, 64);
+const BLOCK_SIZE_RANGE = int(1, 1, 64);
 const blockSize: Setting<number | 'auto'> = {
   default: 'auto',
   expected: `'auto' or ${BLOCK_SIZE_RANGE.expected}`,
@@ -303,16 +303,23 @@ export interface DecodingSettings {
   maxTokens?: number;
 }
 
-/** The wire name of each DecodingSettings field and its setting. */
-const DECODING_FIELDS = {
-  decoder: 'decoding.decoder',
-  blockSize: 'decoding.blockSize',
-  seed: 'decoding.seed',
-  temperature: 'decoding.temperature',
-  topK: 'decoding.topK',
-  topP: 'decoding.topP',
-  maxTokens: 'completion.maxTokens',
-} as const satisfies Record<keyof DecodingSettings, SettingKey>;
+/**
+ * A request's token cap. The setting (ptp.completion.maxTokens, what the extension sends) is
+ * 1–1024; a request may ask for more (ptp/generate, a bench, a test): the scope's cap and the
+ * model's context end it sooner anyway. Same default.
+ */
+const REQUEST_MAX_TOKENS: Setting<number> = int(SETTINGS['completion.maxTokens'].default, 1);
+
+/** Each DecodingSettings field's check: its setting's, but for maxTokens. */
+const DECODING_FIELDS: Record<keyof DecodingSettings, Setting<unknown>> = {
+  decoder: SETTINGS['decoding.decoder'],
+  blockSize: SETTINGS['decoding.blockSize'],
+  seed: SETTINGS['decoding.seed'],
+  temperature: SETTINGS['decoding.temperature'],
+  topK: SETTINGS['decoding.topK'],
+  topP: SETTINGS['decoding.topP'],
+  maxTokens: REQUEST_MAX_TOKENS,
+};
 
 /**
  * A DecodingSettings from the wire: fields that pass their setting's check, and a problem for
@@ -323,11 +330,11 @@ export function parseDecoding(raw: unknown, prefix = ''): { decoding: DecodingSe
   const decoding: Record<string, unknown> = {};
   if (raw === undefined || raw === null) return { decoding, problems };
   if (typeof raw !== 'object' || Array.isArray(raw)) return { decoding, problems: [`${prefix || 'decoding'} must be an object, got ${JSON.stringify(raw)}`] };
-  for (const [field, key] of Object.entries(DECODING_FIELDS)) {
+  for (const [field, setting] of Object.entries(DECODING_FIELDS)) {
     const value = (raw as Record<string, unknown>)[field];
     if (value === undefined || value === null) continue;
-    const read = readSetting(key, value, `${prefix}${field}`);
-    if (read.problem !== undefined) problems.push(read.problem);
+    const read = setting.parse(value);
+    if (!read.ok) problems.push(`${prefix}${field} must be ${read.expected}, got ${JSON.stringify(value)}`);
     else if (read.value !== undefined) decoding[field] = read.value;
   }
   return { decoding: decoding as DecodingSettings, problems };

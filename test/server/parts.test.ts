@@ -82,12 +82,14 @@ suite('decoding settings', () => {
 
   test('bad values on the wire are named with the rule they break', () => {
     assert.deepEqual(parseDecoding({ decoder: 'ptp', blockSize: 'auto', seed: 3, temperature: 0, topK: 0, topP: 1, maxTokens: 1 }).problems, []);
+    // A request may ask for more tokens than the setting allows (ptp/generate): the scope and the context end it.
+    assert.deepEqual(parseDecoding({ maxTokens: 100_000 }).decoding, { maxTokens: 100_000 });
     assert.deepEqual(parseDecoding({ blockSize: 0, decoder: 'beam', maxTokens: 0, seed: -1, topP: 0 }, 'decoding.').problems, [
       'decoding.decoder must be one of ptp, ar, got "beam"',
       "decoding.blockSize must be 'auto' or an integer from 1 to 64, got 0",
       'decoding.seed must be an integer from 0 to 4294967295, or empty, got -1',
       'decoding.topP must be a number from 0.01 to 1, or empty, got 0',
-      'decoding.maxTokens must be an integer from 1 to 1024, got 0',
+      'decoding.maxTokens must be an integer >= 1, got 0',
     ]);
   });
 });

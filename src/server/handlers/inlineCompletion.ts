@@ -92,9 +92,10 @@ async function inlineCompletion(w: WorkerContext, params: InlineCompletionParams
         shownStats ??= outcome.stats;
       }
     });
-    // ptp/status `last` and the answer's: what is shown, or, when nothing is, the last decode and why (stats.withheld).
-    if (shownStats !== undefined) w.counters.last = shownStats;
-    const last = shownStats ?? lastStats;
+    // ptp/status `last` and the answer's: the last decode (when nothing is shown, stats.withheld
+    // says why), but not a withheld alternative's when an earlier one is shown.
+    const last = shownStats !== undefined && lastStats?.withheld !== undefined ? shownStats : lastStats;
+    if (last !== undefined) w.counters.last = last;
     const reason = request.reason;
     if (reason === 'cancelled' || reason === 'superseded' || reason === 'reload') return none;
     served = true;
