@@ -115,7 +115,7 @@ suite('worker lookup-draft indexes', () => {
     await until(w, (x) => x.index.open.documents === 1, 'open document indexed');
     await w.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { ...TEST_SETTINGS, context: { ...TRUSTED, trusted: false } } });
     let s = await until(w, (x) => x.index.workspace.state === 'off', 'untrusted');
-    assert.deepEqual(s.index.workspace, { state: 'off', files: 0, found: 0, tokens: 0, bytes: 0 });
+    assert.deepEqual(s.index.workspace, { state: 'off', files: 0, found: 0, tokens: 0, bytes: 0, maxTokens: 8_000_000 });
     assert.equal(s.index.open.documents, 1);
     await w.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { ...TEST_SETTINGS, context: { ...TRUSTED, openFiles: false, workspace: false } } });
     s = await until(w, (x) => x.index.open.documents === 0, 'open files off');

@@ -14,7 +14,7 @@ import { IdleGate } from '../../src/server/idleGate';
 import type { Logger } from '../../src/server/logger';
 import { RequestTracker } from '../../src/server/requestTracker';
 import type { WorkspaceIndexConfig } from '../../src/server/workspaceIndex';
-import { WorkspaceIndex } from '../../src/server/workspaceIndex';
+import { WORKSPACE_MAX_TOKENS, WorkspaceIndex } from '../../src/server/workspaceIndex';
 import { MAX_FILE_BYTES, WorkspaceRules } from '../../src/server/workspaceRules';
 import { walkWorkspace } from '../../src/server/workspaceWalker';
 
@@ -181,7 +181,7 @@ suite('WorkspaceIndex', () => {
     assert.equal(index.status().files, INDEXED.length);
     index.configure(config(root, { enabled: false }));
     assert.equal(index.index, undefined);
-    assert.deepEqual(index.status(), { state: 'off', files: 0, found: 0, tokens: 0, bytes: 0 });
+    assert.deepEqual(index.status(), { state: 'off', files: 0, found: 0, tokens: 0, bytes: 0, maxTokens: WORKSPACE_MAX_TOKENS });
     index.configure(config(root));
     await index.settled();
     assert.equal(index.status().files, INDEXED.length);
