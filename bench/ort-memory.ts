@@ -49,7 +49,7 @@ function workload(): Request[] {
 
 const decoding = (seed: number, key: string): DecodeOptions => ({
   decoder: 'ptp',
-  blockSize: 'auto',
+  blockSize: 8,
   seed,
   temperature: 0.2,
   topK: 50,

@@ -1,7 +1,7 @@
 /**
  * The engine's public surface. Other layers import from here only.
  */
-export { Engine, DEFAULT_BLOCK_SIZE, DEFAULT_BUDGET_PER_BLOCK, OUTPUT_RESERVE, PREFILL_CHUNK } from './engine';
+export { Engine, DEFAULT_BUDGET_PER_BLOCK, OUTPUT_RESERVE, PREFILL_CHUNK } from './engine';
 export type { DecodeOptions, DecodeResult, CallTrace, StopReason, UnsureStop, EngineParts } from './engine';
 export { STEPS_PER_NAT, confidenceSteps, stepLimit, stepsToProbability } from './confidence';
 export type { DecoderHooks } from './decoder';

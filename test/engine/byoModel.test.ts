@@ -75,7 +75,7 @@ suite('bring your own model: converted Hugging Face checkpoints', { skip: HAS_TO
         let contextAccepted = 0;
         for (const [p, prompt] of PROMPTS.entries()) {
           for (const temperature of [0, 0.8]) {
-            for (const [seed, blockSize] of [[0, 1], [7, 'auto']] as const) {
+            for (const [seed, blockSize] of [[0, 1], [7, 8]] as const) {
               // M = 1 is what the block-size chooser picks for a model without adapters.
               const opts: DecodeOptions = { decoder: 'ar', seed, temperature, topK: 50, topP: 0.95, blockSize, maxTokens: 24, cacheKey: `p${p}` };
               const ar = await engine.complete(prompt, opts);
@@ -116,7 +116,7 @@ suite('bring your own model: converted Hugging Face checkpoints', { skip: HAS_TO
   test('llama (no FIM tokens in its tokenizer) completes left to right when given a suffix', async () => {
     const engine = await Engine.load(dirs.get('llama')!, { threads: 1 });
     try {
-      const opts: DecodeOptions = { decoder: 'ar', seed: 1, temperature: 0, topK: 50, topP: 0.95, blockSize: 'auto', maxTokens: 8 };
+      const opts: DecodeOptions = { decoder: 'ar', seed: 1, temperature: 0, topK: 50, topP: 0.95, blockSize: 8, maxTokens: 8 };
       const withSuffix = await engine.complete({ prefix: 'def f(x):', suffix: '\n' }, opts);
       const without = await engine.complete({ prefix: 'def f(x):' }, opts);
       assert.deepEqual(withSuffix.tokens, without.tokens);

@@ -172,7 +172,7 @@ suite('decoders on the reference model', () => {
 
   test('reports per-request statistics', async () => {
     const { engine } = referenceEngine();
-    const r = await engine.complete({ prefix: 'the', suffix: '\n' }, { ...base, blockSize: 'auto' });
+    const r = await engine.complete({ prefix: 'the', suffix: '\n' }, { ...base, blockSize: 8 });
     assert.equal(r.blockSize, 8);
     assert.equal(r.budget, 16);
     assert.equal(r.calls, r.trace.length);

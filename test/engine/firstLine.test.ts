@@ -5,7 +5,7 @@ import { suite, test } from 'node:test';
 import { FirstLineRule, firstCodeToken } from '../../src/engine/firstLine';
 
 const VOCAB = ['<eot>', '\n', '    ', ' return', ' \n', 'x', ')\n', '\n    ', '"""'];
-const [EOT, NL, INDENT, RETURN, , X, CLOSE_NL, NL_INDENT, QUOTES] = VOCAB.map((_, i) => i);
+const [EOT, NL, INDENT, RETURN, , X, CLOSE_NL, NL_INDENT, QUOTES] = VOCAB.map((_, i) => i) as [number, number, number, number, number, number, number, number, number];
 const bytes = (id: number): Uint8Array => Uint8Array.from(VOCAB[id]!, (c) => c.charCodeAt(0));
 const allowed = (mask: Uint8Array | undefined): string[] | 'all' => (mask === undefined ? 'all' : VOCAB.filter((_, i) => mask[i] === 1));
 
