@@ -158,7 +158,7 @@ async function completeFile(session: CliSession, cl: CommandLine, file: string, 
   const uri = pathToFileURL(path.resolve(file)).href;
   const doc = await session.openDocument(uri, cl.language ?? languageOfFile(file), text);
   try {
-    const decoding = session.decoding();
+    const decoding = session.decoding(cl.explicit ? 'other' : 'automatic');
     const outcome = await completeAt(await session.env(decoding), doc, offset, {
       decoding,
       mode: 'inline',

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import type { LatencyPoint, SyntaxDocument } from '../context/index';
 import { DocumentStore, setGrammarDirectory } from '../context/index';
 import { Engine } from '../engine/index';
-import { MAX_SEED, resolveDecoding, seededDecoding } from '../protocol/index';
+import { type DecodingUse, MAX_SEED, resolveDecoding, seededDecoding } from '../protocol/index';
 import type { CompletionDecoding, CompletionEnv } from '../completion/index';
 import { bundledPaths, measureLatencyCurve } from '../completion/index';
 import type { CommandLine } from './args';
@@ -35,11 +35,12 @@ export class CliSession {
 
   /**
    * The command line's decoding settings (checked by the settings schema in args.ts); the
-   * sampling settings not given are the model's own (model.json), the seed a fresh one unless --seed.
+   * sampling settings not given are the model's own (model.json; an automatic suggestion's
+   * temperature 0), the seed a fresh one unless --seed.
    */
-  decoding(): CompletionDecoding {
+  decoding(use: DecodingUse = 'other'): CompletionDecoding {
     const { cl } = this;
-    const settings = resolveDecoding(cl.decoding, undefined, this.engine.manifest.sampling);
+    const settings = resolveDecoding(cl.decoding, undefined, this.engine.manifest.sampling, use);
     return { ...seededDecoding(settings, 0, randomInt(0, MAX_SEED)), lookup: cl.lookup };
   }
 

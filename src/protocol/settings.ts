@@ -359,18 +359,26 @@ export interface ResolvedDecoding {
   maxTokens: number;
 }
 
+/** What a decode is for: an automatic inline suggestion, or anything else (explicit, generate, warm). */
+export type DecodingUse = 'automatic' | 'other';
+
 /**
  * The decoding a request runs with: each field from the request, else from the worker's
  * fallback (what the extension sent as settings), else the setting's default or, for the
- * sampling settings, the model's own (`model`: the loaded model's manifest.sampling).
+ * sampling settings, the model's own (`model`: the loaded model's manifest.sampling); for an
+ * automatic suggestion the temperature the person did not set is 0.
  */
-export function resolveDecoding(request: DecodingSettings | undefined, fallback: DecodingSettings | undefined, model: ModelSampling): ResolvedDecoding {
+export function resolveDecoding(request: DecodingSettings | undefined, fallback: DecodingSettings | undefined, model: ModelSampling, use: DecodingUse = 'other'): ResolvedDecoding {
   const seed = request?.seed ?? fallback?.seed;
+  // An automatic suggestion is one text: greedy unless the person set a temperature. Under the
+  // confidence gate it is right at least as often as the model's 0.2 (bench/results/eval-confidence.md);
+  // explicit requests keep the model's temperature, so their alternatives differ.
+  const modelTemperature = use === 'automatic' ? 0 : model.temperature;
   return {
     decoder: request?.decoder ?? fallback?.decoder ?? SETTINGS['decoding.decoder'].default,
     blockSize: request?.blockSize ?? fallback?.blockSize ?? SETTINGS['decoding.blockSize'].default,
     ...(seed !== undefined ? { seed } : {}),
-    temperature: request?.temperature ?? fallback?.temperature ?? model.temperature,
+    temperature: request?.temperature ?? fallback?.temperature ?? modelTemperature,
     topK: request?.topK ?? fallback?.topK ?? model.top_k,
     topP: request?.topP ?? fallback?.topP ?? model.top_p,
     maxTokens: request?.maxTokens ?? fallback?.maxTokens ?? SETTINGS['completion.maxTokens'].default,

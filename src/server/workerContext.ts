@@ -13,7 +13,7 @@ import { ErrorCodes as RpcErrorCodes, ResponseError } from 'vscode-languageserve
 import type { Connection, Position } from 'vscode-languageserver/node';
 import type { SyntaxDocument } from '../context/index';
 import type { DraftReference } from '../engine/index';
-import type { CompletionStats, ConfidenceLevel, ResolvedDecoding, StatusResult, WorkerSettings } from '../protocol/index';
+import type { CompletionStats, ConfidenceLevel, DecodingUse, ResolvedDecoding, StatusResult, WorkerSettings } from '../protocol/index';
 import { DEFAULT_CONTEXT_SETTINGS, DEFAULT_WORKER_SETTINGS, ErrorCodes, SETTINGS, StatusChangedNotification, parseDecoding, readSetting, resolveDecoding } from '../protocol/index';
 import type { CompletionOutcome } from '../completion/index';
 import { EngineQueue } from './engineQueue';
@@ -157,10 +157,10 @@ export class WorkerContext {
    * What a request decodes with: its own settings (checked; a bad value is InvalidParams), else
    * what the client sent as settings, else the defaults and the model's own sampling settings.
    */
-  decodingOf(requested: unknown, model: LoadedModel): ResolvedDecoding {
+  decodingOf(requested: unknown, model: LoadedModel, use: DecodingUse = 'other'): ResolvedDecoding {
     const read = parseDecoding(requested, 'decoding.');
     if (read.problems.length > 0) throw new ResponseError(RpcErrorCodes.InvalidParams, read.problems.join('; '));
-    return resolveDecoding(read.decoding, this.settings.decoding, model.engine.manifest.sampling);
+    return resolveDecoding(read.decoding, this.settings.decoding, model.engine.manifest.sampling, use);
   }
 
   /** The request's confidence level (checked), else the client's setting, else the setting's default. */

@@ -73,8 +73,8 @@ suite("a model's own sampling settings apply to editor requests", () => {
     rmSync(WORK, { recursive: true, force: true });
   });
 
-  /** One inline request (Invoked, AR, seed 5, 12 tokens, no confidence cut): the decode's log line and its tokens. */
-  async function complete(values: Record<string, unknown>): Promise<{ logLine: string; tokens: string }> {
+  /** One inline request (Invoked unless `automatic`, AR, seed 5, 12 tokens, no confidence cut): the decode's log line and its tokens. */
+  async function complete(values: Record<string, unknown>, automatic = false): Promise<{ logLine: string; tokens: string }> {
     const { extras } = fromEditor({ 'decoding.decoder': 'ar', 'decoding.seed': 5, 'completion.maxTokens': 12, 'completion.confidence': 'off', ...values });
     const uri = `file:///sampling/doc${++docs}.py`;
     const text = 'def add(a, b):\n    return a + b\n\n\ndef scale(xs, k):\n    ';
@@ -82,8 +82,8 @@ suite("a model's own sampling settings apply to editor requests", () => {
     await w.connection.sendRequest(InlineCompletionRequest.type, {
       textDocument: { uri },
       position: { line: 5, character: 4 },
-      context: { triggerKind: InlineCompletionTriggerKind.Invoked },
-      ptp: extras,
+      context: { triggerKind: automatic ? InlineCompletionTriggerKind.Automatic : InlineCompletionTriggerKind.Invoked },
+      ptp: { ...extras, alternatives: 1 },
     } as never);
     const trace: TraceResult = await w.connection.sendRequest(TraceRequest, { limit: 1 });
     const request = trace.requests[0]!;
@@ -107,6 +107,13 @@ suite("a model's own sampling settings apply to editor requests", () => {
     assert.match(set.logLine, / T=0 top-k=1 top-p=1: /);
     const one = await complete({ 'decoding.temperature': 0.5 });
     assert.match(one.logLine, / T=0\.5 top-k=9 top-p=0\.8: /, 'one value set: the others still the model\'s');
+  });
+
+  test('an automatic suggestion is greedy unless the person set a temperature; top-k and top-p stay the model\'s', async () => {
+    const unset = await complete({ 'decoding.temperature': null, 'decoding.topK': null, 'decoding.topP': null }, true);
+    assert.match(unset.logLine, / T=0 top-k=9 top-p=0\.8: /);
+    const set = await complete({ 'decoding.temperature': 0.5 }, true);
+    assert.match(set.logLine, / T=0\.5 top-k=9 top-p=0\.8: /);
   });
 
   test('a request without ptp fields (the built-in client feature) falls back the same way', async () => {

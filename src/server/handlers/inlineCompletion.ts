@@ -43,16 +43,16 @@ async function inlineCompletion(w: WorkerContext, params: InlineCompletionParams
     const version = doc.version;
     const model = await w.modelFor(request);
     if (model === undefined) return none;
-    const decoding = w.decodingOf(extras?.decoding, model);
+    // The person asked (Alt+\, Trigger Inline Suggestion): the lower confidence bar, shorter items allowed.
+    const explicit = params.context?.triggerKind === InlineCompletionTriggerKind.Invoked;
+    const alternatives = Math.max(1, Math.min(MAX_ALTERNATIVES, Math.floor(extras?.alternatives ?? (explicit ? INVOKED_ALTERNATIVES : 1))));
+    const decoding = w.decodingOf(extras?.decoding, model, !explicit && alternatives === 1 ? 'automatic' : 'other');
     const confidence = w.confidenceOf(extras?.confidence);
     const offset = docs.insertionOffset(uri, params.position);
     if (offset === undefined) {
       log.debug(`[complete] ${uri}: ${params.position.line + 1}:${params.position.character + 1} is inside a character; no completion`);
       return none;
     }
-    // The person asked (Alt+\, Trigger Inline Suggestion): the lower confidence bar, shorter items allowed.
-    const explicit = params.context?.triggerKind === InlineCompletionTriggerKind.Invoked;
-    const alternatives = Math.max(1, Math.min(MAX_ALTERNATIVES, Math.floor(extras?.alternatives ?? (explicit ? INVOKED_ALTERNATIVES : 1))));
     const seed = freshSeed();
     const items: InlineCompletionItem[] = [];
     let shownStats: CompletionStats | undefined;
