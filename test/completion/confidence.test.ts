@@ -4,6 +4,7 @@
  * it would write junk.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, suite, test } from 'node:test';
 import { CONFIDENCE_THRESHOLDS, completeAt, confidenceThreshold, type CompleteAtOptions, type CompletionOutcome } from '../../src/completion/index';
@@ -77,24 +78,9 @@ suite('the gate on the shipped model', () => {
     }
   }
 
-  const INVENTORY = `from dataclasses import dataclass, field
-
-
-@dataclass
-class Item:
-    name: str
-    price: float
-    quantity: int = 0
-
-
-@dataclass
-class Inventory:
-    items: list[Item] = field(default_factory=list)
-
-    def total_value(self) -> float:
-        total = 0.0
-        for item in self.|
-`;
+  /** examples/inventory.py up to total_value's loop header, typed as far as `self.`. */
+  const inventory = readFileSync(join(__dirname, '../../examples/inventory.py'), 'utf8');
+  const INVENTORY = `${inventory.slice(0, inventory.indexOf('        for item in self.items:'))}        for item in self.|\n`;
   const STATS = `// Small statistics helpers.
 export function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);
