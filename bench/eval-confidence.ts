@@ -3,7 +3,7 @@
  * shown, and right against wrong characters, with no confidence gate and over a sweep of
  * thresholds; on validation cases only (bench/data, never a package in
  * training/corpus/heldout.txt), through the worker's own pipeline (src/completion completeAt,
- * inline mode) on the shipped model.
+ * inline mode, its item fitted to the line: what the editor inserts) on the shipped model.
  *
  *   npm run eval:confidence                          (~30 min on 2 cores)
  *   node --import tsx bench/eval-confidence.ts --limit 40
@@ -162,12 +162,14 @@ async function main(): Promise<void> {
       for (const config of configs) {
         const r = await run(engine, policy, doc, c, i, config, 'ptp');
         const s = r.stats;
-        byConfig.get(config)!.push({ id: c.id, text: r.text, right: isRight(c, r.text), withheld: s.withheld?.reason, tokens: s.tokens, calls: s.calls, ms: s.msTotal });
+        // What the editor inserts: the pipeline's item, fitted to the cursor's line.
+        const shown = r.item?.insertText ?? '';
+        byConfig.get(config)!.push({ id: c.id, text: shown, right: isRight(c, shown), withheld: s.withheld?.reason, tokens: s.tokens, calls: s.calls, ms: s.msTotal });
         // Where the gate cuts at the shipped thresholds, AR must give the same tokens, cut and text.
         if ((config.threshold === DEFAULT.automatic || config.threshold === DEFAULT.explicit) && config.boundary === undefined) {
           const ar = await run(engine, policy, doc, c, i, config, 'ar');
           checked++;
-          const same = ar.text === r.text && JSON.stringify(ar.result.tokens) === JSON.stringify(r.result.tokens) && ar.result.stopReason === r.result.stopReason && ar.stats.withheld?.reason === s.withheld?.reason;
+          const same = ar.text === r.text && ar.item?.insertText === r.item?.insertText && JSON.stringify(ar.result.tokens) === JSON.stringify(r.result.tokens) && ar.result.stopReason === r.result.stopReason && ar.stats.withheld?.reason === s.withheld?.reason;
           if (!same) mismatches.push(`${c.id} ${config.name}: AR ${JSON.stringify(ar.text)} (${ar.result.stopReason}) vs PTP ${JSON.stringify(r.text)} (${r.result.stopReason})`);
         }
       }

@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { ModelLoadError } from '../engine/index';
 import type { TraceCall, Withheld } from '../protocol/index';
 import type { CompletionOutcome } from '../completion/index';
-import { completeAt, fitAt, languageOfFile } from '../completion/index';
+import { completeAt, languageOfFile } from '../completion/index';
 import type { CommandLine } from './args';
 import { USAGE, UsageError, parseCommandLine } from './args';
 import { runBench } from './bench';
@@ -170,8 +170,8 @@ async function completeFile(session: CliSession, cl: CommandLine, file: string, 
     });
     if (outcome.kind === 'rejected') throw new CliError(`${file}:${line}:${column}: no completion here: ${outcome.detail}`);
     if (outcome.kind === 'stale') throw new CliError(`${file}: changed while completing`);
-    // What the worker does before it answers the editor: fit the text to the cursor's line.
-    const fit = outcome.text === '' ? undefined : fitAt(text, offset, outcome.text, cl.explicit);
+    // What the worker answers the editor with: the text fitted to the cursor's line.
+    const fit = outcome.item;
     return { ...resultOf(outcome, decoding.decoder), text: fit?.insertText ?? '', replaces: fit?.coverLength ?? 0 };
   } finally {
     session.store.close(uri);

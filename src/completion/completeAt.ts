@@ -27,9 +27,12 @@
 import { performance } from 'node:perf_hooks';
 import type { DocumentView, FimPrompt, LatencyPoint, NoPromptReason, Scope, ScopeInfo } from '../context/index';
 import { DEFAULT_MAX_TOKENS, analyze, buildPrompt, chooseBlockSize, makeStopper, restoreEol, trimCompletion } from '../context/index';
-import type { CallTrace, DecodeResult, DraftReference, Engine } from '../engine/index';
+import type { DecodeResult, DraftReference, Engine } from '../engine/index';
 import type { CompletionStats, ConfidenceLevel, TraceCall, Withheld } from '../protocol/index';
 import { type CutBoundary, confidenceThreshold, cutBack, holdsWord, withheldReason } from './confidence';
+import { preview, round, shownConfidence, traceCalls } from './report';
+import { type FittedItem, fitAt } from './fitCompletion';
+export { CURSOR_MARK } from './report';
 
 /** What to decode with. Same fields as the protocol's DecodingSettings, but the seed is resolved. */
 export interface CompletionDecoding {
@@ -116,6 +119,12 @@ export interface CompletionOutcome {
   kind: 'done';
   /** What to insert at the cursor (document line endings); '' when nothing useful remains. */
   text: string;
+  /**
+   * Inline mode: what the editor inserts at the cursor, `text` fitted to the cursor's line
+   * (fitCompletion.ts: the rest of the line, auto-closed closers, the lines that follow), and
+   * how many characters after the cursor it replaces; undefined when nothing is shown.
+   */
+  item?: FittedItem;
   /** The model's text before trimming (LF). */
   rawText: string;
   stats: CompletionStats;
@@ -133,9 +142,6 @@ export const GENERATE_MAX_TOKENS = 384;
 const FIRST_LINE_RETRIES = 2;
 /** Where a confidence cut ends the text: measured in bench/results/eval-confidence.md. */
 export const CONFIDENCE_BOUNDARY: CutBoundary = 'word';
-const PREVIEW_PREFIX_CHARS = 600;
-const PREVIEW_SUFFIX_CHARS = 200;
-export const CURSOR_MARK = '\u2588';
 
 export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: number, options: CompleteAtOptions): Promise<CompleteAtResult> {
   const start = performance.now();
@@ -236,7 +242,9 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
     confidence: round(shownConfidence(engine, result, text), 4),
     ...(withheld !== undefined ? { withheld } : {}),
   };
-  return { kind: 'done', text, rawText: result.text, stats, calls: traceCalls(engine, result.trace), promptPreview: preview(prompt), info, result };
+  // Inline: what the editor inserts, fitted to the cursor's line (fitCompletion.ts).
+  const item = options.mode === 'inline' && text !== '' ? fitAt(doc.text, offset, text, options.explicit === true) : undefined;
+  return { kind: 'done', text, ...(item !== undefined ? { item } : {}), rawText: result.text, stats, calls: traceCalls(engine, result.trace), promptPreview: preview(prompt), info, result };
 }
 
 /**
@@ -351,48 +359,4 @@ function instructionBlock(text: string, offset: number, instruction: string): st
   if (before.trim() === '') return `${line}\n${before}`;
   const indent = /^[ \t]*/.exec(before)![0];
   return `\n${indent}${line}\n${indent}`;
-}
-
-/** Per-call token texts. A token that is part of a multi-byte character shows as U+FFFD. */
-function traceCalls(engine: Engine, trace: readonly CallTrace[]): TraceCall[] {
-  return trace.map((c) => ({
-    index: c.index,
-    tokens: c.committed.map((id) => engine.decode([id])),
-    acceptedDrafts: c.acceptedDrafts,
-    draft: c.draft,
-    confidence: c.confidence.map((p) => round(p, 4)),
-    rows: c.rows,
-    ms: round(c.ms, 2),
-  }));
-}
-
-/**
- * The running confidence of what is shown: the product of the probabilities of the tokens that
- * wrote it, from its first code character (the healed word and typed whitespace do not count,
- * as in the engine's rule) to its end. 1 when nothing is shown.
- */
-function shownConfidence(engine: Engine, result: DecodeResult, shown: string): number {
-  const code = shown.replace(/^\s+/, '').replace(/\r\n/g, '\n');
-  if (code === '') return 1;
-  const full = result.healed + result.text;
-  const start = full.indexOf(code, result.healed.length);
-  if (start < 0) return 1;
-  let product = 1;
-  let end = 0;
-  for (const [i, token] of result.tokens.entries()) {
-    const from = end;
-    end += engine.decode([token]).length;
-    if (end > start && from < start + code.length) product *= result.confidence[i] ?? 1;
-    if (end >= start + code.length) break;
-  }
-  return product;
-}
-
-function preview(prompt: FimPrompt): string {
-  return prompt.prefix.slice(-PREVIEW_PREFIX_CHARS) + CURSOR_MARK + prompt.suffix.slice(0, PREVIEW_SUFFIX_CHARS);
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

@@ -24,6 +24,7 @@
  */
 
 import { CLOSER_CHARS, classifyLineSuffix } from '../protocol/index';
+import { restatesFollowingLine } from '../context/index';
 
 /** Lines after the cursor line compared against a completion (to drop repeats of them). */
 export const FOLLOWING_LINES = 20;
@@ -188,11 +189,8 @@ function unmatchedTail(text: string): string {
 
 /** The completion is the text that already follows the cursor line (llama.vscode's discard rule). */
 function repeatsFollowingLines(text: string, followingText: string): boolean {
-  const firstLine = text.split('\n').find((l) => l.trim() !== '')?.trim();
-  if (firstLine === undefined) return true;
-  const nextLine = followingText.split('\n').find((l) => l.trim() !== '')?.trim();
-  if (nextLine === undefined) return false;
-  if (firstLine === nextLine && firstLine.length > 1) return true;
+  if (text.trim() === '') return true;
+  if (restatesFollowingLine(text, followingText)) return true;
   const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
   const following = squash(followingText);
   const t = squash(text);

@@ -19,6 +19,6 @@ export { DEFAULT_ACCEPTANCE, DEFAULT_LATENCY_CURVE, SCOPE_MEAN_TOKENS, chooseBlo
 export type { Stopper } from './stop';
 export { makeStopper } from './stop';
 export type { TrimOptions } from './trim';
-export { trimCompletion } from './trim';
+export { restatesFollowingLine, trimCompletion } from './trim';
 export type { Eol, FimPrompt, NoPromptReason, PromptOptions, PromptResult } from './prompt';
 export { DEFAULT_MAX_LINE_CHARS, DEFAULT_PREFIX_CHARS, DEFAULT_SUFFIX_CHARS, buildPrompt, detectEol, restoreEol } from './prompt';

@@ -158,8 +158,17 @@ function dropDuplicatedLines(
 
 /** The completion's first line with code is the suffix's next line with code (the extension's fitCompletion drops such an item too). */
 function restatesNextLine(t: string, suffix: string): boolean {
-  const first = t.split('\n').find((l) => !isBlank(l))?.trim();
-  const next = suffix.split('\n').slice(1).find((l) => !isBlank(l))?.trim();
+  return restatesFollowingLine(t, suffix.split('\n').slice(1).join('\n'));
+}
+
+/**
+ * The completion's first non-blank line is the first non-blank line of `following` (the lines
+ * after the cursor's line), trimmed: it only restates the code that is already there. Used here
+ * after Enter and by src/completion's fitCompletion wherever the cursor ends its line.
+ */
+export function restatesFollowingLine(text: string, following: string): boolean {
+  const first = text.split('\n').find((l) => !isBlank(l))?.trim();
+  const next = following.split('\n').find((l) => !isBlank(l))?.trim();
   return first !== undefined && first.length > 1 && first === next;
 }
 

@@ -5,7 +5,7 @@
  *
  *   request ─> the model (or ModelNotLoaded) ─> decoding (request, else settings, else the
  *           model's sampling) ─> a turn on the model ─> completeAt (confidence: the level;
- *           explicit: an Invoked trigger) ─> fitAt ─> items [cursor, cursor + covered closers)
+ *           explicit: an Invoked trigger, fitted to the line) ─> items [cursor, cursor + covered closers)
  *
  * An item whose text the confidence rule withheld, or that fitting drops (a repeat of the
  * next line, too short to show), is left out; the last request's stats still say why
@@ -17,7 +17,7 @@ import type { Scope } from '../../context/index';
 import { DEFAULT_MAX_TOKENS as SCOPE_MAX_TOKENS } from '../../context/index';
 import type { CompletionStats, InlineCompletionAnswer, InlineCompletionExtras } from '../../protocol/index';
 import { ErrorCodes, seededDecoding } from '../../protocol/index';
-import { completeAt, fitAt } from '../../completion/index';
+import { completeAt } from '../../completion/index';
 import { freshSeed } from '../settings';
 import type { WorkerContext } from '../workerContext';
 
@@ -84,8 +84,8 @@ async function inlineCompletion(w: WorkerContext, params: InlineCompletionParams
         w.record(uri, params.position, decoding, outcome, request);
         lastStats = outcome.stats;
         if (request.reason === 'cancelled' || request.reason === 'superseded' || request.reason === 'reload') break;
-        // completeAt returned 'stale' had the document moved on, so doc.text is what was completed.
-        const fit = outcome.text === '' ? undefined : fitAt(doc.text, offset, outcome.text, explicit);
+        // completeAt returned 'stale' had the document moved on, so its item fits doc.text as it is.
+        const fit = outcome.item;
         if (fit === undefined || items.some((it) => it.insertText === fit.insertText)) continue;
         const end = { line: params.position.line, character: params.position.character + fit.coverLength };
         items.push({ insertText: fit.insertText, range: { start: params.position, end }, data: outcome.stats } as InlineCompletionItem);
