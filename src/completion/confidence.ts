@@ -12,10 +12,11 @@ import type { ConfidenceLevel, Withheld } from '../protocol/index';
 
 /**
  * The running-confidence threshold per level, for automatic requests and for explicit ones
- * (Alt+\\). Calibrated on the validation cases (bench/results/eval-confidence.md, T 0): at 0.4,
- * 60% of what is shown after Enter is right and 39% of moments show something (62% and 37%
- * mid-line), against 7% and 21% right with no gate. 'low' shows about half the moments, 'high'
- * about a quarter at about 70% right. An explicit request shows about 70% of moments.
+ * (Alt+\\). Calibrated on the validation cases (bench/results/eval-confidence.md, T 0, the item
+ * the editor inserts): at 0.4, 62% of what is shown after Enter is right and 35% of moments show
+ * something (59% and 31% mid-line), against 6% and 15% right with no gate. 'low' shows about half
+ * the moments, 'high' about a quarter at about 70% right. An explicit request shows about two
+ * thirds of moments.
  */
 export const CONFIDENCE_THRESHOLDS: Readonly<Record<Exclude<ConfidenceLevel, 'off'>, { automatic: number; explicit: number }>> = {
   low: { automatic: 0.25, explicit: 0.05 },
