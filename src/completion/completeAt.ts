@@ -201,8 +201,8 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
     if (doc.version !== version) return { result, text: '' };
     let raw = typed.after(result.text)?.text ?? '';
     const unsure = result.unsure === undefined ? undefined : { ...result.unsure, text: engine.decode([result.unsure.token]) };
-    if (unsure !== undefined) raw = cutBack(raw, unsure.text, options.confidenceBoundary ?? CONFIDENCE_BOUNDARY);
     const boundary = options.confidenceBoundary ?? CONFIDENCE_BOUNDARY;
+    if (unsure !== undefined) raw = cutBack(raw, unsure.text, boundary);
     const trimmed = trimCompletion(view, at, raw, info, { partial: unsure !== undefined && boundary !== 'syntax' });
     // Cut where the model stopped being sure: less than a word of code left is not worth showing.
     if (unsure !== undefined && minConfidence !== undefined && (trimmed.trim() === '' || !holdsWord(trimmed))) {
