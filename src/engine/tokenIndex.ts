@@ -27,7 +27,7 @@ const MAX_CHAIN = 48;
 /** Chain positions outside the filter's documents passed over per query, at most. */
 const MAX_SKIPPED = 4096;
 /** Default capacity: live tokens (about 25 MB of text, 8M * 6 bytes = 48 MB of arrays). */
-export const DEFAULT_MAX_TOKENS = 8_000_000;
+export const INDEX_MAX_TOKENS = 8_000_000;
 const SEP16 = 0xffff;
 const SEP32 = 0xffffffff;
 
@@ -72,7 +72,7 @@ export class TokenIndex {
   private startIds: string[] = [];
 
   constructor(options: TokenIndexOptions = {}) {
-    this.maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
+    this.maxTokens = options.maxTokens ?? INDEX_MAX_TOKENS;
     if (!Number.isInteger(this.maxTokens) || this.maxTokens < 1) throw new RangeError(`TokenIndex: maxTokens must be a positive integer, got ${options.maxTokens}`);
     // About one head slot per 4 live tokens, between 2^12 and 2^21 (8 MB).
     const bits = Math.min(21, Math.max(12, Math.ceil(Math.log2(this.maxTokens / 4))));
