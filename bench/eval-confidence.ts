@@ -21,7 +21,7 @@
  * Decoding is PTP with block size `auto` and a fixed seed per case, as the editor runs it. At
  * the shipped thresholds it also runs AR: the tokens, the cut and the shown text must be the same.
  */
-import type { SyntaxDocument } from '../src/context';
+import { type SyntaxDocument, isWordChar } from '../src/context';
 import { CONFIDENCE_THRESHOLDS, completeAt, type CompletionOutcome, type CutBoundary } from '../src/completion';
 import { SETTINGS } from '../src/protocol/settings';
 import { Engine } from '../src/engine';
@@ -47,9 +47,8 @@ interface Moment {
 /** eval-line's cursor sits anywhere in a line; typing moments start after a word boundary. */
 function atWordBoundary(c: FimCase): FimCase {
   let offset = c.offset;
-  const word = /[\p{L}\p{N}_$]/u;
-  if (!word.test(c.target[0] ?? '')) return c;
-  while (offset > 0 && word.test(c.text[offset - 1]!)) offset--;
+  if (!isWordChar(c.target[0])) return c;
+  while (offset > 0 && isWordChar(c.text[offset - 1])) offset--;
   if (offset === c.offset) return c;
   return { ...c, offset, target: c.text.slice(offset, c.offset) + c.target, text: c.text.slice(0, offset) + c.text.slice(c.offset) };
 }

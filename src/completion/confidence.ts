@@ -8,6 +8,7 @@
  * Thresholds are calibrated on validation cases only (`npm run eval:confidence`,
  * bench/results/eval-confidence.md).
  */
+import { isWordChar } from '../context/index';
 import type { ConfidenceLevel, Withheld } from '../protocol/index';
 
 /**
@@ -38,23 +39,21 @@ export function confidenceThreshold(level: ConfidenceLevel | undefined, explicit
  */
 export type CutBoundary = 'token' | 'word' | 'syntax';
 
-const WORD = /[\p{L}\p{N}_$]/u;
-
 /**
  * The text cut by the confidence rule, moved back to `boundary`: with 'word', a word the
  * unsure token would have continued (`self.ite` + `ms`) is dropped whole (`self.`).
  */
 export function cutBack(text: string, unsureTokenText: string, boundary: CutBoundary): string {
   if (boundary !== 'word') return text;
-  if (text === '' || !WORD.test(text[text.length - 1]!) || !WORD.test(unsureTokenText[0] ?? '')) return text;
+  if (!isWordChar(text[text.length - 1]) || !isWordChar(unsureTokenText[0])) return text;
   let i = text.length;
-  while (i > 0 && WORD.test(text[i - 1]!)) i--;
+  while (i > 0 && isWordChar(text[i - 1])) i--;
   return text.slice(0, i);
 }
 
 /** Whether `text` holds at least one word of code (an identifier, keyword or number). */
 export function holdsWord(text: string): boolean {
-  return WORD.test(text);
+  return [...text].some(isWordChar);
 }
 
 /** Why nothing is shown, in one line a person reads. */

@@ -22,3 +22,4 @@ export type { TrimOptions } from './trim';
 export { restatesFollowingLine, trimCompletion } from './trim';
 export type { Eol, FimPrompt, NoPromptReason, PromptOptions, PromptResult } from './prompt';
 export { DEFAULT_MAX_LINE_CHARS, DEFAULT_PREFIX_CHARS, DEFAULT_SUFFIX_CHARS, buildPrompt, detectEol, restoreEol } from './prompt';
+export { isWordChar } from './text';
