@@ -5,7 +5,8 @@
  */
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { closeAll, configure, openAt, ptp, sleep, triggerInline } from './helpers';
+import type { PtpExtensionApi } from '../../src/extension/extension';
+import { closeAll, configure, openAt, ptp, triggerAndAccept, triggerInline, waitFor } from './helpers';
 
 /** total_value's loop header typed up to `self.`: the model is sure it is `items:`. */
 const SURE = `from dataclasses import dataclass, field
@@ -41,42 +42,36 @@ suite('Confidence gate', () => {
   teardown(closeAll);
   suiteTeardown(() => configure({ 'decoding.seed': undefined, 'completion.confidence': undefined, 'completion.debounceMode': undefined, 'completion.debounceMs': undefined }));
 
-  test('where the model is sure, an automatic request shows its suggestion, and Tab accepts it', async () => {
+  /** A fresh editor on `fixture` and what an automatic request there offers (the cache cleared first). */
+  async function automaticAt(languageId: string, fixture: string): Promise<{ api: PtpExtensionApi; editor: vscode.TextEditor; items: readonly string[] }> {
     const api = await ptp();
     api.clearCache();
-    const editor = await openAt('python', SURE);
+    const editor = await openAt(languageId, fixture);
     const items = await api.provideInlineCompletions(editor.document, editor.selection.active, false, new vscode.CancellationTokenSource().token);
+    return { api, editor, items };
+  }
+
+  test('where the model is sure, an automatic request shows its suggestion, and Tab accepts it', async () => {
+    const { api, editor, items } = await automaticAt('python', SURE);
     assert.deepEqual(items, ['items:']);
     // Accept it the way Tab does (commit changes the document only when the ghost text is displayed).
-    const before = editor.document.getText();
-    await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-    let after = before;
-    for (let i = 0; i < 40 && after === before; i++) {
-      await sleep(100);
-      await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
-      after = editor.document.getText();
-    }
+    const { after } = await triggerAndAccept(api, editor);
     assert.match(after, /\n {8}for item in self\.items:\n/, `after Tab: ${JSON.stringify(after.slice(-60))}`);
   });
 
   test('where it would write junk, an automatic request shows nothing, and the status bar says why', async () => {
-    const api = await ptp();
-    api.clearCache();
-    const editor = await openAt('typescript', JUNK);
-    const items = await api.provideInlineCompletions(editor.document, editor.selection.active, false, new vscode.CancellationTokenSource().token);
+    const { api, items } = await automaticAt('typescript', JUNK);
     assert.deepEqual(items, []);
-    const tooltip = api.statusBarTooltip();
+    // The status bar follows the worker's status notification, which arrives on its own schedule.
+    const tooltip = await waitFor(() => `the tooltip to say withheld (now: ${api.statusBarTooltip()})`, () => (/withheld/i.test(api.statusBarTooltip()) ? api.statusBarTooltip() : undefined), 5000);
     assert.match(tooltip, /withheld/i, `tooltip: ${tooltip}`);
     assert.match(tooltip, /not sure enough/, `tooltip: ${tooltip}`);
   });
 
   test('where an automatic request shows nothing, an explicit one (Alt+\\) still offers code', async () => {
-    const api = await ptp();
-    api.clearCache();
-    const editor = await openAt('typescript', JUNK);
-    const automatic = await api.provideInlineCompletions(editor.document, editor.selection.active, false, new vscode.CancellationTokenSource().token);
-    assert.deepEqual(automatic, []);
-    // Asked, the model offers the part it is fairly sure of: \`sorted\`, not the junk after it.
+    const { api, editor, items } = await automaticAt('typescript', JUNK);
+    assert.deepEqual(items, []);
+    // Asked, the model offers the part it is fairly sure of: `sorted`, not the junk after it.
     const asked = await triggerInline(api, editor);
     assert.ok(asked.includes('sorted'), `the explicit request offered ${JSON.stringify(asked)}`);
   });
