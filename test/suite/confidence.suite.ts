@@ -4,29 +4,19 @@
  * offers something. Asserts the text a person would read.
  */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PtpExtensionApi } from '../../src/extension/extension';
 import { closeAll, configure, openAt, ptp, triggerAndAccept, triggerInline, waitFor } from './helpers';
 
-/** total_value's loop header typed up to `self.`: the model is sure it is `items:`. */
-const SURE = `from dataclasses import dataclass, field
-
-
-@dataclass
-class Item:
-    name: str
-    price: float
-    quantity: int = 0
-
-
-@dataclass
-class Inventory:
-    items: list[Item] = field(default_factory=list)
-
-    def total_value(self) -> float:
-        total = 0.0
-        for item in self.[|]
-`;
+/**
+ * examples/inventory.py up to total_value's loop header, typed as far as `self.`: the model is
+ * sure it is `items:` (test/completion/confidence.test.ts asserts the same text on the pipeline).
+ * The suite runs from .test-output/suite-build, two folders below the repository.
+ */
+const INVENTORY = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'inventory.py'), 'utf8');
+const SURE = `${INVENTORY.slice(0, INVENTORY.indexOf('        for item in self.items:'))}        for item in self.[|]\n`;
 /** Right after `const mid = `: the model would write junk (`sorted.map((a, b) => a - b);`). */
 const JUNK = `// Small statistics helpers.
 export function median(xs: number[]): number {
