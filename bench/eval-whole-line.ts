@@ -35,7 +35,7 @@ import { loadPolicy, type Policy } from './lib/latencyCurve';
 import { repeatedLine } from './lib/loops';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { editSimilarity } from './lib/match';
-import { editorItem, shownRun } from './lib/pipeline';
+import { shownRun } from './lib/pipeline';
 import { args, exitOnError, log, table, writeResults } from './lib/report';
 import { fmt, mean, pct, sum } from './lib/stats';
 
@@ -124,8 +124,9 @@ async function ptpRun(engine: Engine, policy: Policy, doc: SyntaxDocument, c: Fi
       target: c.target,
       model: score(await modelRun(engine, doc, c, false), c.target),
       modelRule: score(await modelRun(engine, doc, c, true), c.target),
-      shown: score(editorItem(doc.text, c.offset, shown.text, false), c.target),
-      shownNoRule: score(editorItem(doc.text, c.offset, shownNoRule.text, false), c.target),
+      // What VS Code gets: the pipeline's item, fitted to the cursor's line.
+      shown: score(shown.item?.insertText ?? '', c.target),
+      shownNoRule: score(shownNoRule.item?.insertText ?? '', c.target),
       stopReason: shown.stats.stopReason,
       ptp,
     });

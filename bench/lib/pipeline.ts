@@ -1,8 +1,8 @@
 /**
  * The benches' door to the completion pipeline: src/completion's `completeAt`, the one the
  * worker and the CLI run (prompt, syntax analysis, block-size policy, stop rules, engine call,
- * trimming), with the policy's inputs from bench/lib/latencyCurve.ts; and what VS Code gets for
- * its text (src/completion fitAt). No pipeline logic lives here: a bench that needs a what-if
+ * trimming, fitting to the line: the outcome's `item` is what VS Code gets), with the policy's
+ * inputs from bench/lib/latencyCurve.ts. No pipeline logic lives here: a bench that needs a what-if
  * asks for it through completeAt's documented options, and one that needs to see inside a
  * request (stage times, the prompt the model saw, PTP's speculations) watches the engine
  * (bench/lib/engineSpy.ts).
@@ -10,7 +10,7 @@
 import type { Scope, SyntaxDocument } from '../../src/context';
 import { DEFAULT_MAX_TOKENS, SCOPES } from '../../src/context';
 import type { DraftReference, Engine } from '../../src/engine';
-import { type CompleteAtOptions, type CompletionDecoding, type CompletionOutcome, completeAt, fitAt, warmAt } from '../../src/completion/index';
+import { type CompleteAtOptions, type CompletionDecoding, type CompletionOutcome, completeAt, warmAt } from '../../src/completion/index';
 import type { Policy } from './latencyCurve';
 
 /** Greedy AR: the decoding the quality evals score. */
@@ -71,13 +71,4 @@ export function shownRun(
 ): Promise<CompletionOutcome> {
   const { seed, decoding, ...rest } = request;
   return inlineRun(engine, policy, doc, offset, { ...rest, decoding: { ...GREEDY, seed, ...decoding } });
-}
-
-/**
- * What VS Code gets for the worker's `text` at `offset` of `documentText`: src/completion's fitAt
- * (the rest of the cursor's line, the FOLLOWING_LINES lines after it, the line's indentation);
- * '' when it shows nothing.
- */
-export function editorItem(documentText: string, offset: number, text: string, explicit: boolean): string {
-  return fitAt(documentText, offset, text, explicit)?.insertText ?? '';
 }

@@ -156,7 +156,7 @@ function dropDuplicatedLines(
   return t;
 }
 
-/** The completion's first line with code is the suffix's next line with code (the extension's fitCompletion drops such an item too). */
+/** After Enter: the completion's first line with code is the suffix's next line with code (restatesFollowingLine). */
 function restatesNextLine(t: string, suffix: string): boolean {
   return restatesFollowingLine(t, suffix.split('\n').slice(1).join('\n'));
 }
