@@ -3,9 +3,8 @@
  * Each call runs the uncached tail of the sequence (the whole uncached prompt on the first
  * call, then the last token) with Ta = 0, and picks output k with u(seed, k).
  */
-import { commit, outputMask, runLayout, type DecodeState } from './decoder';
+import { commit, runLayout, sampleOutput, type DecodeState } from './decoder';
 import { layoutCall } from './mask';
-import { sampleRow, tokenProbability } from './sampling';
 
 export async function decodeAr(state: DecodeState): Promise<void> {
   const { cache, generation, sequence, vocabSize: V } = state;
@@ -19,9 +18,8 @@ export async function decodeAr(state: DecodeState): Promise<void> {
     const layout = layoutCall({ pastLen: cache.length, tokens, contextRows: tokens.length, groups: [], firstOutputIndex: k, u: (i) => state.u.at(i) });
     const result = await runLayout(state, layout);
     const row = (tokens.length - 1) * V;
-    const mask = outputMask(state);
-    const token = sampleRow(result.logits, row, V, state.sampling, state.u.at(k), mask);
-    const confidence = [tokenProbability(result.logits, row, V, token, mask)];
-    commit(state, result, tokens.length, [token], { confidence, acceptedDrafts: 0, draft: 'none', rows: layout.rows });
+    const { token, probability } = sampleOutput(state, result.logits, row, state.u.at(k), [], 0, state.hooks?.forceToken?.(k));
+    commit(state, result, tokens.length, [token], { confidence: [probability], acceptedDrafts: 0, draft: 'none', rows: layout.rows });
   }
 }
+

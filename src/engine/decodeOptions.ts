@@ -2,6 +2,7 @@
  * What a request asks of the Engine (DecodeOptions, checked once per request) and what it gets
  * back (DecodeResult).
  */
+import type { CacheWeights } from './cacheModel';
 import type { DraftReference } from './lookup';
 import type { CallTrace, StopReason, UnsureStop } from './generation';
 import { validateSamplingParams } from './sampling';
@@ -56,6 +57,13 @@ export interface DecodeOptions {
    * prompt's window, the open files, the workspace); output is the same either way.
    */
   references?: readonly DraftReference[];
+  /**
+   * Mix the cache model (cacheModel.ts) into the output distribution: what followed the longest
+   * earlier match of the ending in the prompt, the output and the open-file and workspace
+   * `references`. This changes the text (both decoders the same way). true: CACHE_WEIGHTS;
+   * a table: those weights (calibration). Default false.
+   */
+  cacheModel?: boolean | CacheWeights;
   /**
    * PTP drops the speculation's tail where the chance that all of it is accepted falls below
    * this (ptp.ts truncate(); default 0.2): a tuning knob for benchmarks.

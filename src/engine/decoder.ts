@@ -2,6 +2,7 @@
  * What both decoders share: the state of one request and the step that runs a call and keeps
  * the cache and the token sequence in step with what the Generation accepted.
  */
+import { type CacheModel, mixRow } from './cacheModel';
 import type { Forward, ForwardResult } from './forward';
 import type { DraftSource, Generation } from './generation';
 import type { FirstLineRule } from './firstLine';
@@ -9,7 +10,7 @@ import type { TokenHealing } from './healing';
 import type { KvCache } from './kvcache';
 import type { DraftReference } from './lookup';
 import type { CallLayout } from './mask';
-import type { SamplingParams } from './sampling';
+import { type SamplingParams, sampleRow, tokenProbability } from './sampling';
 import type { UStream } from './ustream';
 
 /** Test-only hooks. Production callers never set them. */
@@ -20,6 +21,11 @@ export interface DecoderHooks {
   verifyUOffset?: number;
   /** Planted bug: added to the position ids of the speculation rows. */
   specPositionOffset?: number;
+  /**
+   * AR only: commit this token at output index k instead of sampling one (teacher forcing: the
+   * trace's confidences are then the probabilities the model gives a known text). Calibration only.
+   */
+  forceToken?: (outputIndex: number) => number | undefined;
 }
 
 export interface DecodeState {
@@ -41,6 +47,8 @@ export interface DecodeState {
   suffixSpan?: readonly [number, number];
   /** The completion's first line must hold code (see firstLine.ts). */
   firstLine?: FirstLineRule;
+  /** Mixed into every output row's distribution before sampling (cacheModel.ts). */
+  cacheModel?: CacheModel;
   signal?: AbortSignal;
   hooks?: DecoderHooks;
 }
@@ -83,4 +91,20 @@ export function outputMask(state: DecodeState, extra: readonly number[] = [], ex
   const output = state.generation.tokens;
   const healing = state.healing?.maskAfter(output, extra, extraCount);
   return state.firstLine === undefined ? healing : state.firstLine.maskAfter(output, extra, extraCount, healing);
+}
+
+/**
+ * The token output index k + `extraCount` gets from the logits row at `offset` (after the
+ * committed tokens and the first `extraCount` speculations of `extra`) with auxiliary variable
+ * `u`, and its probability (tokenProbability): through the masks and, with a cache model, from
+ * the mixture. `forced` (DecoderHooks.forceToken) is taken instead of sampling, with its probability. Both decoders sample every output token here, so they sample the same way.
+ */
+export function sampleOutput(state: DecodeState, logits: Float32Array, offset: number, u: number, extra: readonly number[] = [], extraCount = 0, forced?: number): { token: number; probability: number } {
+  const V = state.vocabSize;
+  const mask = outputMask(state, extra, extraCount);
+  const mix = state.cacheModel?.next(state.generation.tokens, extra, extraCount);
+  const row = mix === undefined ? logits : mixRow(logits, offset, V, mix);
+  const at = mix === undefined ? offset : 0;
+  const token = forced ?? sampleRow(row, at, V, state.sampling, u, mask);
+  return { token, probability: tokenProbability(row, at, V, token, mask) };
 }

@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { decodeAr } from './ar';
+import { CACHE_WEIGHTS, CacheModel } from './cacheModel';
 import type { DecoderHooks, DecodeState } from './decoder';
 import type { Forward } from './forward';
 import { Generation, type CallTrace, type StopReason, type UnsureStop } from './generation';
@@ -257,6 +258,7 @@ export class Engine {
       typedDraft: opts.lookup === false ? undefined : this.typedDraft((healing?.text ?? '') + (opts.typedAhead ?? '')),
       suffixSpan: suffixSpan(ids, this.tokenizer.special),
       firstLine: opts.firstLine === true ? this.firstLineRule(healing, opts.firstLineBan ?? []) : undefined,
+      cacheModel: opts.cacheModel === undefined || opts.cacheModel === false ? undefined : new CacheModel(ids, this.tokenizer.special, opts.references, opts.cacheModel === true ? CACHE_WEIGHTS : opts.cacheModel),
       signal: opts.signal,
       hooks,
     };

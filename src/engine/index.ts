@@ -6,7 +6,8 @@ export type { DecodeOptions, DecodeResult, CallTrace, StopReason, UnsureStop, En
 export { STEPS_PER_NAT, confidenceSteps, stepLimit, stepsToProbability } from './confidence';
 export type { DecoderHooks } from './decoder';
 export type { Prompt } from './prompt';
-export { suffixSpan } from './prompt';
+export { MIN_PREFIX_WITH_CONTEXT, suffixSpan } from './prompt';
+export { MIN_JACCARD, SNIPPET_AFTER, SNIPPET_BEFORE, SNIPPET_QUERY, formatSnippet, jaccard, retrieveSnippet, snippetName, type Snippet, type SnippetLayout, type SnippetOptions } from './snippets';
 export type { Manifest } from './manifest';
 export type { Device } from './runner';
 export type { LoadOptions } from './model';
@@ -17,4 +18,5 @@ export { proposals, branchProbabilities, rewardCurve } from './proposals';
 export { bestDraft, contextDraft, expectedAccepted, lookupDrafts, CONFIDENCE_BY_MATCH, LOOKUP_BLOCK, type ContextDraft, type DraftReference, type LookupDraft, type LookupSource, type ReferenceSource } from './lookup';
 export { GRAM, MAX_REFERENCE_MATCH, TokenIndex, type IndexMatch, type MatchFilter, type TokenIndexOptions } from './tokenIndex';
 export { MIN_SURVIVAL } from './ptp';
+export { CACHE_WEIGHTS, CacheModel, mixRow, ownText, type CacheGroup, type CacheMix, type CacheWeights } from './cacheModel';
 export { checkParity, type ParityResult } from './parityCheck';

@@ -14,12 +14,12 @@
  * the speculation is whichever draft is expected to keep the most tokens; verification is the
  * same, so the output is too. A lookup draft may be longer than M (up to LOOKUP_BLOCK - 1 tokens).
  */
-import { commit, outputMask, runLayout, type DecodeState } from './decoder';
+import { commit, runLayout, sampleOutput, type DecodeState } from './decoder';
 import type { DraftSource } from './generation';
 import { bestDraft, expectedAccepted, LOOKUP_BLOCK, lookupDrafts } from './lookup';
 import { layoutCall } from './mask';
 import { branchProbabilities, proposals, rewardCurve } from './proposals';
-import { draftOf, sampleRow, tokenProbability } from './sampling';
+import { draftOf } from './sampling';
 
 export interface PtpSettings {
   /** M: most draft rows per group, so at most M tokens committed per call from PTP drafts. */
@@ -92,9 +92,8 @@ export async function decodePtp(state: DecodeState, settings: PtpSettings): Prom
     const confidence: number[] = [];
     for (let j = 0; j <= n; j++) {
       const uIndex = k + j + (j >= 1 ? (hooks?.verifyUOffset ?? 0) : 0);
-      const mask = outputMask(state, tokens, j);
-      const teacher = sampleRow(result.logits, (rowOfC + j) * V, V, state.sampling, state.u.at(uIndex), mask);
-      confidence.push(tokenProbability(result.logits, (rowOfC + j) * V, V, teacher, mask));
+      const { token: teacher, probability } = sampleOutput(state, result.logits, (rowOfC + j) * V, state.u.at(uIndex), tokens, j);
+      confidence.push(probability);
       if (j < n && tokens[j] === teacher) {
         m++;
       } else {

@@ -153,14 +153,50 @@ export class TokenIndex {
    * comparisons each (positions outside `only` are skipped, up to MAX_SKIPPED of them).
    */
   match(sequence: readonly number[], maxTokens: number, filter: MatchFilter = {}): IndexMatch | undefined {
-    const N = sequence.length;
-    if (N < GRAM || maxTokens <= 0 || this.live === 0) return undefined;
-    const only = filter.only === undefined ? undefined : this.spans.get(filter.only);
-    if (filter.only !== undefined && (only === undefined || only.end - only.start <= GRAM)) return undefined;
-    const skip = filter.exclude === undefined ? undefined : this.spans.get(filter.exclude);
-    const a = this.arena;
+    if (maxTokens <= 0) return undefined;
     let bestLen = 0;
     let bestEnd = -1;
+    this.walk(sequence, filter, (p, n) => {
+      if (n > bestLen) {
+        bestLen = n;
+        bestEnd = p;
+      }
+      return n === MAX_REFERENCE_MATCH;
+    });
+    if (bestLen === 0) return undefined;
+    const a = this.arena;
+    const tokens: number[] = [];
+    for (let q = bestEnd + 1; a[q] !== this.sep && tokens.length < maxTokens; q++) tokens.push(a[q]!);
+    return { tokens, matched: bestLen, id: this.documentAt(bestEnd) };
+  }
+
+  /**
+   * Every candidate position the chain of `sequence`'s ending offers (as `match`, at most
+   * MAX_CHAIN of them, latest first) whose preceding tokens match that ending by at least GRAM
+   * tokens: how many matched (up to MAX_REFERENCE_MATCH) and the token that followed. The cache
+   * model (cacheModel.ts) counts these continuations.
+   */
+  continuations(sequence: readonly number[], filter: MatchFilter = {}): { matched: number; next: number }[] {
+    const out: { matched: number; next: number }[] = [];
+    this.walk(sequence, filter, (p, matched) => {
+      out.push({ matched, next: this.arena[p + 1]! });
+      return false;
+    });
+    return out;
+  }
+
+  /**
+   * Visits the chain of `sequence`'s ending: each candidate position p (the last token of an
+   * occurrence, something following it in its document) whose preceding tokens match at least
+   * GRAM tokens, with that match length; `visit` returns true to stop. `filter` as for `match`.
+   */
+  private walk(sequence: readonly number[], filter: MatchFilter, visit: (p: number, matched: number) => boolean): void {
+    const N = sequence.length;
+    if (N < GRAM || this.live === 0) return;
+    const only = filter.only === undefined ? undefined : this.spans.get(filter.only);
+    if (filter.only !== undefined && (only === undefined || only.end - only.start <= GRAM)) return;
+    const skip = filter.exclude === undefined ? undefined : this.spans.get(filter.exclude);
+    const a = this.arena;
     let seen = 0;
     let skipped = 0;
     for (let p = this.head[hash(sequence, N - 1) & this.mask]!; p >= 0 && seen < MAX_CHAIN; p = this.next[p]!) {
@@ -172,16 +208,8 @@ export class TokenIndex {
       if (a[p + 1] === this.sep) continue; // nothing follows it in its document
       let n = 0;
       while (n < MAX_REFERENCE_MATCH && n < N && p - n >= 0 && a[p - n] === sequence[N - 1 - n]) n++;
-      if (n >= GRAM && n > bestLen) {
-        bestLen = n;
-        bestEnd = p;
-        if (n === MAX_REFERENCE_MATCH) break;
-      }
+      if (n >= GRAM && visit(p, n)) return;
     }
-    if (bestLen === 0) return undefined;
-    const tokens: number[] = [];
-    for (let q = bestEnd + 1; a[q] !== this.sep && tokens.length < maxTokens; q++) tokens.push(a[q]!);
-    return { tokens, matched: bestLen, id: this.documentAt(bestEnd) };
   }
 
   /** Chains every window ending in [start + GRAM - 1, end). */
@@ -272,6 +300,53 @@ export class TokenIndex {
     for (let i = 0; i < this.used; i++) arena[i] = this.arena[i] === SEP16 ? SEP32 : this.arena[i]!;
     this.arena = arena;
     this.sep = SEP32;
+  }
+
+  /**
+   * Snippet retrieval (snippets.ts): for each GRAM-token window of `query` (ending at index i,
+   * i >= GRAM - 1), the latest `perWindow` arena positions p where the same GRAM tokens end
+   * (verified, not only hashed alike), outside `filter.exclude` (inside `filter.only`), each
+   * reported as `visit(i, p)`. Cost: at most query.length * (perWindow + MAX_SKIPPED /
+   * query.length) chain steps; a common window's long chain is cut at perWindow.
+   */
+  occurrences(query: readonly number[], perWindow: number, filter: MatchFilter, visit: (i: number, position: number) => void): void {
+    if (query.length < GRAM || perWindow <= 0 || this.live === 0) return;
+    const only = filter.only === undefined ? undefined : this.spans.get(filter.only);
+    if (filter.only !== undefined && only === undefined) return;
+    const skip = filter.exclude === undefined ? undefined : this.spans.get(filter.exclude);
+    const a = this.arena;
+    const skipBudget = Math.max(perWindow, Math.floor(MAX_SKIPPED / query.length));
+    for (let i = GRAM - 1; i < query.length; i++) {
+      let found = 0;
+      let skipped = 0;
+      for (let p = this.head[hash(query, i) & this.mask]!; p >= 0 && found < perWindow; p = this.next[p]!) {
+        if ((only !== undefined && (p < only.start || p >= only.end)) || (skip !== undefined && p >= skip.start && p < skip.end)) {
+          if (++skipped > skipBudget) break;
+          continue;
+        }
+        let same = true;
+        for (let k = 0; k < GRAM && same; k++) same = a[p - k] === query[i - k];
+        if (!same) continue;
+        found++;
+        visit(i, p);
+      }
+    }
+  }
+
+  /**
+   * The tokens of arena `position`'s document from `position + from` to `position + to`
+   * (exclusive; `from` may be negative), clipped to that document: its id and the first token's
+   * index in the document. Undefined for a position that holds no live token, or an empty window.
+   */
+  around(position: number, from: number, to: number): { tokens: number[]; id: string; offset: number } | undefined {
+    if (!Number.isInteger(position) || position < 0 || position >= this.used || this.arena[position] === this.sep) return undefined;
+    const id = this.documentAt(position);
+    const span = this.spans.get(id);
+    if (span === undefined || position < span.start || position >= span.end) return undefined;
+    const start = Math.max(span.start, position + from);
+    const end = Math.min(span.end, position + to);
+    if (end <= start) return undefined;
+    return { tokens: Array.from(this.arena.subarray(start, end)), id, offset: start - span.start };
   }
 }
 

@@ -89,6 +89,8 @@ async function compare(
   /** Options for both decoders, fresh per request (a stateful stop rule). */
   shared?: () => Partial<DecodeOptions>,
   results?: { ar: DecodeResult; ptp: DecodeResult }[],
+  /** Options for both decoders by case (the same for cases of one temperature and seed: AR runs once for them). */
+  perCase?: (c: Case) => Partial<DecodeOptions>,
 ): Promise<Comparison> {
   const arCache = new Map<string, DecodeResult>();
   const out: Comparison = { mismatches: [], acceptedDrafts: 0, ptpCalls: 0, arCalls: 0, stopReasons: new Set(), maxConfidenceGap: 0 };
@@ -96,10 +98,10 @@ async function compare(
     const arKey = `${c.temperature}/${c.seed}`;
     let ar = arCache.get(arKey);
     if (!ar) {
-      ar = await engine.complete(c.prompt, { ...options(c, 'ar', maxTokens), ...shared?.() });
+      ar = await engine.complete(c.prompt, { ...options(c, 'ar', maxTokens), ...perCase?.(c), ...shared?.() });
       arCache.set(arKey, ar);
     }
-    const ptp = await engine.complete(c.prompt, { ...options(c, 'ptp', maxTokens), ...shared?.(), ...ptpOptions }, hooks(c, ar));
+    const ptp = await engine.complete(c.prompt, { ...options(c, 'ptp', maxTokens), ...perCase?.(c), ...shared?.(), ...ptpOptions }, hooks(c, ar));
     results?.push({ ar, ptp });
     out.arCalls += ar.calls;
     out.ptpCalls += ptp.calls;
@@ -301,6 +303,29 @@ for (const subject of SUBJECTS) {
       const fromOpen = results.flatMap(({ ptp }) => ptp.trace.filter((t) => t.draft === 'open'));
       assert.ok(fromOpen.length > CASES.length, `only ${fromOpen.length} calls verified an 'open' draft: the test would not exercise references`);
       assert.ok(fromOpen.reduce((s, t) => s + t.acceptedDrafts, 0) > CASES.length, 'reference drafts were never accepted');
+    });
+
+    test(`PTP commits exactly the AR tokens in all ${CASES.length} cases with the cache model mixed in (the text changes, both decoders alike)`, async (t) => {
+      // Each case's plain AR text, every 5th token altered, as an open document: the cache's
+      // continuations are mostly the model's own choice, sometimes not, and then they move it.
+      const open = new TokenIndex();
+      const plain: string[] = [];
+      for (const c of CASES) {
+        const ar = await engine.complete(c.prompt, options(c, 'ar', subject.maxTokens));
+        plain.push(ar.text);
+        const seq = [...engine.promptIds(c.prompt, { maxTokens: subject.maxTokens }), ...ar.tokens];
+        open.set(describe(c), seq.map((t, i) => (i % 5 === 4 ? (t + 1) % engine.manifest.architecture.vocab_size : t)));
+      }
+      // The shipped weights on even seeds, a heavy table on odd ones (so that the mixture moves a random model).
+      const heavy = { own: [0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8], other: [0, 0, 0, 0.6, 0.7, 0.8, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9] };
+      const eot = engine.manifest.special_tokens.endoftext;
+      const results: { ar: DecodeResult; ptp: DecodeResult }[] = [];
+      const cacheOptions = (c: Case): Partial<DecodeOptions> => ({ references: [{ source: 'open', index: open }], cacheModel: SEEDS.indexOf(c.seed) % 2 === 0 ? true : heavy });
+      const r = await compare(engine, subject.maxTokens, (c, ar) => ({ draftToken: mostlyRight(ar, eot, c.seed) }), {}, undefined, results, cacheOptions);
+      assert.deepEqual(r.mismatches, []);
+      const changed = results.filter(({ ar }, i) => ar.text !== plain[i]).length;
+      assert.ok(changed >= 5, `the cache model changed only ${changed} of ${CASES.length} texts: the test would not exercise the mixture`);
+      t.diagnostic(`the cache model changed ${changed} of ${CASES.length} texts`);
     });
 
     test('the comparison catches a planted off-by-one in the verify u index', async (t) => {

@@ -1,0 +1,180 @@
+/**
+ * The cache model: the user's own code changes the text, not only the speed. A small model
+ * rarely knows the names and call shapes of the file it completes, but the text it can see and
+ * the user's other files do: what followed the longest earlier occurrence of the current
+ * ending there is a next-token distribution of its own (Hellendoorn and Devanbu, FSE 2017: a
+ * cache n-gram model over the file and its package; kNN-LM-style retrieval at every token).
+ * It is mixed into the model's distribution before sampling:
+ *
+ *   p(t) = (1 - λ) softmax(logits)(t) + λ c(t),   logits' = ln p
+ *
+ * where c counts the tokens that followed the occurrences of the longest match of the
+ * sequence's ending (in tokens) and λ grows with that match's length (CACHE_WEIGHTS, calibrated
+ * on validation cases: `npm run bench:calibrate-cache`). Temperature, top-k, top-p, the
+ * masks and the confidence rule all apply to logits', so greedy decoding takes the mixture's
+ * argmax and a confident copy shows as a confident suggestion.
+ *
+ * Sources, in two groups with their own weights:
+ *   own    the request's text: the prompt's prefix and suffix (in document order, the FIM
+ *          special tokens left out) and the output so far;
+ *   other  the open documents and the workspace (the token indexes lookup drafts come from,
+ *          with the same filters: never the document being completed).
+ * The document's own index (lookup's 'document' source) is left out: it holds the text right
+ * at the cursor, whose continuation is the text after the cursor, which the cache would copy.
+ *
+ * Lossless: the mixture depends only on the sequence before the position (prompt, committed
+ * tokens, the speculations verified before it), so AR and PTP's verify rows sample from the same
+ * distribution with the same u; a speculation is verified against the mixture, never the bare model.
+ */
+import type { DraftReference } from './lookup';
+import { MAX_REFERENCE_MATCH } from './tokenIndex';
+
+export type CacheGroup = 'own' | 'other';
+
+/**
+ * λ by the longest match's length in tokens (index min(matched, length - 1); 0 = no match):
+ * how far the mixture trusts the counts over the model.
+ */
+export type CacheWeights = Readonly<Record<CacheGroup, readonly number[]>>;
+
+/**
+ * Fitted by `npm run bench:calibrate-cache` (bench/results/cache-calibration.md): for each match
+ * length, the λ that maximises the likelihood of the validation cases' removed code under the
+ * mixture, teacher-forced through the shipped model; smoothed to rise with the match.
+ */
+export const CACHE_WEIGHTS: CacheWeights = {
+  own: [0, 0.05, 0.06, 0.06, 0.14, 0.31, 0.31, 0.31, 0.31, 0.31, 0.46, 0.46, 0.46],
+  other: [0, 0, 0, 0.05, 0.13, 0.22, 0.22, 0.26, 0.26, 0.26, 0.72, 0.72, 0.72],
+};
+
+/** A next-token distribution from the cache: token ids, their probabilities, and λ. */
+export interface CacheMix {
+  ids: number[];
+  probs: number[];
+  lambda: number;
+  group: CacheGroup;
+  /** Tokens of the ending that matched. */
+  matched: number;
+}
+
+/** Separates the prompt's suffix from its prefix in the own text: matches no token. */
+const GAP = -1;
+
+export class CacheModel {
+  private readonly own: readonly number[];
+  private readonly banned: ReadonlySet<number>;
+
+  /**
+   * @param promptIds the prompt's token ids as the model sees them (FIM layout, healed).
+   * @param special the FIM and end-of-text ids: never proposed, and where the prompt's parts end.
+   */
+  constructor(
+    promptIds: readonly number[],
+    special: { endoftext: number; fim_prefix?: number; fim_middle?: number; fim_suffix?: number; file_sep?: number },
+    private readonly references: readonly DraftReference[] = [],
+    private readonly weights: CacheWeights = CACHE_WEIGHTS,
+  ) {
+    const specials = [special.endoftext, special.fim_prefix, special.fim_middle, special.fim_suffix, special.file_sep].filter((t): t is number => t !== undefined);
+    this.banned = new Set(specials);
+    this.own = ownText(promptIds, special);
+  }
+
+  /**
+   * The cache's distribution for the position after the prompt, `output` and the first
+   * `extraCount` of `extra`; undefined when no source matches (or its λ is 0).
+   */
+  next(output: readonly number[], extra: readonly number[] = [], extraCount = 0): CacheMix | undefined {
+    const text = extraCount > 0 ? [...this.own, ...output, ...extra.slice(0, extraCount)] : [...this.own, ...output];
+    const own = this.ownContinuations(text);
+    const tail = text.slice(Math.max(0, text.length - MAX_REFERENCE_MATCH));
+    let other: Continuations = { matched: 0, counts: new Map() };
+    for (const ref of this.references) {
+      if (ref.source === 'document') continue;
+      const found = ref.index.continuations(tail, { only: ref.only, exclude: ref.exclude });
+      other = longest(other, found.filter((c) => !this.banned.has(c.next)));
+    }
+    const lambdaOwn = weight(this.weights.own, own.matched);
+    const lambdaOther = weight(this.weights.other, other.matched);
+    const [group, found, lambda] = lambdaOwn >= lambdaOther ? (['own', own, lambdaOwn] as const) : (['other', other, lambdaOther] as const);
+    if (lambda <= 0 || found.counts.size === 0) return undefined;
+    let total = 0;
+    for (const n of found.counts.values()) total += n;
+    const ids = [...found.counts.keys()].sort((a, b) => a - b);
+    return { ids, probs: ids.map((t) => found.counts.get(t)! / total), lambda, group, matched: found.matched };
+  }
+
+  /** The continuations of the longest earlier matches of `text`'s ending within `text` itself. */
+  private ownContinuations(text: readonly number[]): Continuations {
+    const N = text.length;
+    const out: { matched: number; next: number }[] = [];
+    if (N < 2) return { matched: 0, counts: new Map() };
+    const last = text[N - 1]!;
+    for (let i = N - 2; i >= 0; i--) {
+      if (text[i] !== last) continue;
+      const next = text[i + 1]!;
+      if (next === GAP || this.banned.has(next)) continue;
+      let n = 1;
+      while (n < MAX_REFERENCE_MATCH && i - n >= 0 && text[i - n] === text[N - 1 - n] && text[i - n] !== GAP) n++;
+      out.push({ matched: n, next });
+    }
+    return longest({ matched: 0, counts: new Map() }, out);
+  }
+}
+
+interface Continuations {
+  /** The longest match's length. */
+  matched: number;
+  /** Next token -> occurrences of the longest match followed by it. */
+  counts: Map<number, number>;
+}
+
+/** `so_far` with `found` counted in: only the occurrences of the longest match count. */
+function longest(soFar: Continuations, found: readonly { matched: number; next: number }[]): Continuations {
+  let best = soFar;
+  for (const c of found) {
+    if (c.matched > best.matched) best = { matched: c.matched, counts: new Map() };
+    if (c.matched === best.matched) best.counts.set(c.next, (best.counts.get(c.next) ?? 0) + 1);
+  }
+  return best;
+}
+
+function weight(table: readonly number[], matched: number): number {
+  return matched <= 0 ? 0 : table[Math.min(matched, table.length - 1)]!;
+}
+
+/**
+ * The prompt as text in document order: the suffix, a gap, then the prefix (which the output
+ * continues), without the FIM tokens. A prompt without them is all prefix.
+ */
+export function ownText(ids: readonly number[], special: { fim_prefix?: number; fim_middle?: number; fim_suffix?: number }): number[] {
+  const { fim_prefix, fim_middle, fim_suffix } = special;
+  const p = fim_prefix === undefined ? -1 : ids.indexOf(fim_prefix);
+  const s = fim_suffix === undefined ? -1 : ids.indexOf(fim_suffix);
+  const m = fim_middle === undefined ? -1 : ids.lastIndexOf(fim_middle);
+  if (p < 0 || s < 0 || m < 0) return [...ids];
+  // Suffix-first: [fs, S, fp, P, fm]; prefix-first: [fp, P, fs, S, fm].
+  const suffix = s < p ? ids.slice(s + 1, p) : ids.slice(s + 1, m);
+  const prefix = s < p ? ids.slice(p + 1, m) : ids.slice(p + 1, s);
+  return [...suffix, GAP, ...prefix];
+}
+
+/**
+ * The logits row [offset, offset + V) with the cache's distribution mixed in, as log
+ * probabilities (a new row of V values; tokens whose probability underflows get -Infinity).
+ */
+export function mixRow(logits: Float32Array, offset: number, V: number, mix: CacheMix): Float32Array {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < V; i++) {
+    const x = logits[offset + i]!;
+    if (x > max) max = x;
+  }
+  const p = new Float64Array(V);
+  let sum = 0;
+  for (let i = 0; i < V; i++) sum += p[i] = Math.exp(logits[offset + i]! - max);
+  const scale = (1 - mix.lambda) / sum;
+  for (let i = 0; i < V; i++) p[i] = p[i]! * scale;
+  mix.ids.forEach((t, k) => (p[t] = p[t]! + mix.lambda * mix.probs[k]!));
+  const row = new Float32Array(V);
+  for (let i = 0; i < V; i++) row[i] = Math.log(p[i]!);
+  return row;
+}
