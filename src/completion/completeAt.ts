@@ -27,7 +27,8 @@
 import { performance } from 'node:perf_hooks';
 import type { DocumentView, FimPrompt, LatencyPoint, NoPromptReason, Scope, ScopeInfo } from '../context/index';
 import { DEFAULT_MAX_TOKENS, analyze, buildPrompt, chooseBlockSize, makeStopper, restoreEol, trimCompletion } from '../context/index';
-import type { DecodeResult, DraftReference, Engine } from '../engine/index';
+import type { DecodeResult, DraftReference, Engine, Prompt, ReferenceSource, SnippetLayout } from '../engine/index';
+import { SNIPPET_QUERY, formatSnippet, retrieveSnippet, snippetName } from '../engine/index';
 import type { CompletionStats, ConfidenceLevel, TraceCall, Withheld } from '../protocol/index';
 import { type CutBoundary, confidenceThreshold, cutBack, holdsWord, withheldReason } from './confidence';
 import { preview, round, shownConfidence, traceCalls } from './report';
@@ -67,6 +68,27 @@ export interface CompleteAtOptions {
    * OpenDocumentIndex and WorkspaceIndex). Drafts are verified, so the text is the same without.
    */
   references?: readonly DraftReference[];
+  /**
+   * Mix the cache model into the model's distribution (src/engine/cacheModel.ts;
+   * ptp.context.cacheModel): what followed the longest earlier match of the text so far in the
+   * prompt, the output and the 'open' and 'workspace' `references`. This changes the text.
+   * Default false.
+   */
+  cacheModel?: boolean;
+  /**
+   * Also put the best-matching window of another open file or workspace file (from the 'open'
+   * and 'workspace' `references`, never this document) ahead of the prefix in the prompt
+   * (src/engine/snippets.ts; ptp.context.snippets). Default false.
+   */
+  snippets?: boolean;
+  /** How the snippet is written (default SNIPPET_LAYOUT): a what-if knob for bench/eval-snippets.ts. */
+  snippetLayout?: SnippetLayout;
+  /**
+   * What the retrieval matches (default SNIPPET_QUERY_FROM): 'lines', the whole lines before the
+   * cursor's line (the snippet then stays put while a line is typed, and so does the cached
+   * prompt); 'tail', the text right up to the cursor. A what-if knob for bench/eval-snippets.ts.
+   */
+  snippetQuery?: 'lines' | 'tail';
   /**
    * The engine's first-line rule (code on the cursor's line before any line break or
    * end-of-text). Default: on where the cursor's line is empty but for indentation. A what-if
@@ -134,7 +156,28 @@ export interface CompletionOutcome {
   promptPreview: string;
   info: ScopeInfo;
   result: DecodeResult;
+  /** The retrieved snippet the prompt carried (`snippets`), if one matched; the prompt may still have left it out for room. */
+  snippet?: SnippetInfo;
 }
+
+export interface SnippetInfo {
+  source: ReferenceSource;
+  /** The document it came from (an index id: a URI or a path). */
+  id: string;
+  /** Jaccard similarity with the query. */
+  score: number;
+  /** The text as the prompt carries it. */
+  text: string;
+  /** Retrieval time (encoding the query, searching, decoding), milliseconds. */
+  ms: number;
+}
+
+/** How a snippet is written ahead of the prefix: measured in bench/results/eval-snippets.md. */
+export const SNIPPET_LAYOUT: SnippetLayout = 'lines';
+/** What the retrieval matches: see CompleteAtOptions.snippetQuery. */
+export const SNIPPET_QUERY_FROM: 'lines' | 'tail' = 'lines';
+/** Characters before the cursor encoded for the query (more than SNIPPET_QUERY tokens of code). */
+const QUERY_CHARS = 800;
 
 /** ptp/generate writes up to this many tokens (the model's context is 512, so more rarely fits). */
 export const GENERATE_MAX_TOKENS = 384;
@@ -187,6 +230,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
       budget: decoding.decoder === 'ar' ? 0 : (options.budget ?? info.budget),
       ...(decoding.lookup !== undefined ? { lookup: decoding.lookup } : {}),
       ...(options.references !== undefined && options.references.length > 0 ? { references: options.references } : {}),
+      ...(options.cacheModel === true ? { cacheModel: true } : {}),
       typedAhead: typed.ws,
       firstLine,
       firstLineBan,
@@ -244,7 +288,7 @@ export async function completeAt(env: CompletionEnv, doc: DocumentView, offset: 
   };
   // Inline: what the editor inserts, fitted to the cursor's line (fitCompletion.ts).
   const item = options.mode === 'inline' && text !== '' ? fitAt(doc.text, offset, text, options.explicit === true) : undefined;
-  return { kind: 'done', text, ...(item !== undefined ? { item } : {}), rawText: result.text, stats, calls: traceCalls(engine, result.trace), promptPreview: preview(prompt), info, result };
+  return { kind: 'done', text, ...(item !== undefined ? { item } : {}), rawText: result.text, stats, calls: traceCalls(engine, result.trace), promptPreview: preview(prompt), info, result, ...(planned.snippet !== undefined ? { snippet: planned.snippet } : {}) };
 }
 
 /**
@@ -262,6 +306,17 @@ export async function warmAt(env: CompletionEnv, doc: DocumentView, offset: numb
 }
 
 /**
+ * The engine prompt `completeAt` would send for `doc` at `offset` (before healing and
+ * truncation: `engine.promptIds(prompt, { maxTokens })` gives its tokens), its token cap and
+ * the snippet it carries; undefined when there is no prompt here. For tests and benchmarks.
+ */
+export function promptAt(env: CompletionEnv, doc: DocumentView, offset: number, options: CompleteAtOptions): { prompt: Prompt; maxTokens: number; snippet?: SnippetInfo } | undefined {
+  const planned = plan(env, doc, offset, options);
+  if ('reason' in planned) return undefined;
+  return { prompt: planned.enginePrompt, maxTokens: planned.info.maxTokens, ...(planned.snippet !== undefined ? { snippet: planned.snippet } : {}) };
+}
+
+/**
  * What `completeAt` and `warmAt` send the engine for `view` at `at`: the FIM prompt, the scope,
  * the whitespace typed before the cursor, and the prompt without it; or why there is no prompt.
  */
@@ -270,16 +325,40 @@ function plan(
   view: DocumentView,
   at: number,
   options: CompleteAtOptions,
-): { prompt: FimPrompt; info: ScopeInfo; typed: TypedWhitespace; enginePrompt: { prefix: string; suffix?: string }; emptyLine: boolean } | { reason: NoPromptReason; detail: string } {
+): { prompt: FimPrompt; info: ScopeInfo; typed: TypedWhitespace; enginePrompt: Prompt; emptyLine: boolean; snippet?: SnippetInfo } | { reason: NoPromptReason; detail: string } {
   const built = buildPrompt(view.text, at);
   if (built.prompt === null) return { reason: built.reason, detail: built.detail };
   const prompt = built.prompt;
   const typed = new TypedWhitespace(options.holdTypedWhitespace === false ? '' : (/[ \t]+$/.exec(prompt.prefix)?.[0] ?? ''));
-  const enginePrompt = { prefix: prompt.prefix.slice(0, prompt.prefix.length - typed.ws.length), ...(prompt.suffix !== '' ? { suffix: prompt.suffix } : {}) };
+  const enginePrompt: Prompt = { prefix: prompt.prefix.slice(0, prompt.prefix.length - typed.ws.length), ...(prompt.suffix !== '' ? { suffix: prompt.suffix } : {}) };
   // After Enter the cursor's line holds only indentation: the completion must write that line
   // (the engine's first-line rule), not end at once or start with a line break.
   const emptyLine = /(^|\n)[ \t]*$/.test(prompt.prefix) && /^[ \t]*(\n|$)/.test(prompt.suffix);
-  return { prompt, info: scopeInfo(env, view, at, options), typed, enginePrompt, emptyLine };
+  const snippet = options.snippets === true && enginePrompt.suffix !== undefined ? snippetFor(env.engine, view.languageId, enginePrompt.prefix, options) : undefined;
+  if (snippet !== undefined) {
+    enginePrompt.context = snippet.text;
+    if ((options.snippetLayout ?? SNIPPET_LAYOUT) === 'file_sep') enginePrompt.contextSeparator = true;
+  }
+  return { prompt, info: scopeInfo(env, view, at, options), typed, enginePrompt, emptyLine, ...(snippet !== undefined ? { snippet } : {}) };
+}
+
+/**
+ * The retrieved snippet for a prompt ending with `prefix` (src/engine/snippets.ts), written as
+ * the layout says; undefined when none matches well enough or no whole line of it is left.
+ */
+function snippetFor(engine: Engine, languageId: string, prefix: string, options: CompleteAtOptions): SnippetInfo | undefined {
+  const references = options.references ?? [];
+  if (!references.some((r) => r.source !== 'document' && r.only === undefined)) return undefined;
+  const start = performance.now();
+  const upTo = (options.snippetQuery ?? SNIPPET_QUERY_FROM) === 'lines' ? prefix.lastIndexOf('\n') + 1 : prefix.length;
+  const tail = prefix.slice(Math.max(0, upTo - QUERY_CHARS), upTo);
+  if (tail.trim() === '') return undefined;
+  const query = engine.encode(tail).slice(-SNIPPET_QUERY);
+  const found = retrieveSnippet(query, references);
+  if (found === undefined) return undefined;
+  const text = formatSnippet(engine.decode(found.tokens), options.snippetLayout ?? SNIPPET_LAYOUT, { fromStart: found.offset === 0, toEnd: found.toEnd, name: snippetName(found.id), languageId });
+  if (text === undefined) return undefined;
+  return { source: found.source, id: found.id, score: found.score, text, ms: performance.now() - start };
 }
 
 /**

@@ -3,8 +3,8 @@
  * analysis, block-size policy, stop rules, the engine call, trimming) for the worker, the CLI
  * and every bench. It knows nothing of VS Code or LSP.
  */
-export type { CompleteAtOptions, CompleteAtResult, CompletionDecoding, CompletionEnv, CompletionOutcome } from './completeAt';
-export { CURSOR_MARK, GENERATE_MAX_TOKENS, completeAt, warmAt } from './completeAt';
+export type { CompleteAtOptions, CompleteAtResult, CompletionDecoding, CompletionEnv, CompletionOutcome, SnippetInfo } from './completeAt';
+export { CURSOR_MARK, GENERATE_MAX_TOKENS, SNIPPET_LAYOUT, SNIPPET_QUERY_FROM, completeAt, promptAt, warmAt } from './completeAt';
 export { languageOfFile, sourceLanguageOf } from './languageOfFile';
 export type { FitOptions, FittedItem } from './fitCompletion';
 export { FOLLOWING_LINES, MIN_AUTOMATIC_CHARS, fitAt, fitCompletion } from './fitCompletion';

@@ -20,7 +20,18 @@ export interface Prompt {
   prefix: string;
   /** Present => fill-in-the-middle, suffix-first. */
   suffix?: string;
+  /**
+   * FIM prompts only: text ahead of the prefix, after <|fim_prefix|> (a retrieved snippet,
+   * snippets.ts), followed by <|file_sep|> when `contextSeparator` is set and the tokenizer has
+   * one. It takes room from the prefix, and is left out whole when the prefix would keep fewer
+   * than MIN_PREFIX_WITH_CONTEXT tokens (all of them when it has fewer), or has none.
+   */
+  context?: string;
+  contextSeparator?: boolean;
 }
+
+/** Prefix tokens a prompt keeps, at least, before it carries a `context`. */
+export const MIN_PREFIX_WITH_CONTEXT = 128;
 
 export const TRUNCATION_STEP = 32;
 
@@ -49,17 +60,32 @@ export function promptTokens(prompt: Prompt, encode: (text: string) => number[],
   }
   const suffix = encode(prompt.suffix);
   const room = Math.max(0, budget - 3);
-  // The suffix gets at least a quarter of the room, more when the prefix leaves it unused.
-  const suffixKeep = Math.min(suffix.length, Math.max(Math.floor(room / 4), room - prefix.length));
-  const prefixKeep = keptPrefix(prefix.length, room - suffixKeep);
-  const keptPrefixIds = prefix.slice(prefix.length - prefixKeep);
+  const split = (context: number): { suffixKeep: number; prefixKeep: number } => {
+    // The suffix gets at least a quarter of the room, more when the prefix leaves it unused.
+    const suffixKeep = Math.min(suffix.length, Math.max(Math.floor(room / 4), room - prefix.length - context));
+    return { suffixKeep, prefixKeep: keptPrefix(prefix.length, Math.max(0, room - suffixKeep - context)) };
+  };
+  let context = contextTokens(prompt, encode, special);
+  let { suffixKeep, prefixKeep } = split(context.length);
+  if (context.length > 0 && (prefix.length === 0 || prefixKeep < Math.min(prefix.length, MIN_PREFIX_WITH_CONTEXT))) {
+    context = [];
+    ({ suffixKeep, prefixKeep } = split(0));
+  }
+  const keptPrefixIds = [...context, ...prefix.slice(prefix.length - prefixKeep)];
   const keptSuffixIds = suffix.slice(0, suffixKeep);
   const dropped = suffix.length - suffixKeep + prefix.length - prefixKeep;
   if (layout === 'prefix-first') {
-    return { ids: [fim_prefix, ...keptPrefixIds, fim_suffix, ...keptSuffixIds, fim_middle], prefixEnd: prefixKeep, dropped };
+    return { ids: [fim_prefix, ...keptPrefixIds, fim_suffix, ...keptSuffixIds, fim_middle], prefixEnd: keptPrefixIds.length, dropped };
   }
   const ids = [fim_suffix, ...keptSuffixIds, fim_prefix, ...keptPrefixIds, fim_middle];
   return { ids, prefixEnd: ids.length - 2, dropped };
+}
+
+/** A prompt's `context` as tokens (with the file separator when asked for and there is one); [] without. */
+function contextTokens(prompt: Prompt, encode: (text: string) => number[], special: SpecialTokens): number[] {
+  if (prompt.context === undefined || prompt.context === '') return [];
+  const ids = encode(prompt.context);
+  return prompt.contextSeparator === true && special.file_sep !== undefined ? [...ids, special.file_sep] : ids;
 }
 
 /** The manifest's `fim_layout`: "prefix-first ..." (PSM) or anything else (the contract's suffix-first). */

@@ -78,6 +78,7 @@ export function parseSettings(get: SettingGetter, workspace: WorkspaceFacts = { 
     context: {
       openFiles: enable && read('context.openFiles'),
       workspace: enable && read('context.workspace'),
+      snippets: enable && read('context.snippets'),
       trusted: workspace.trusted,
       exclude: excludedGlobs(workspace.filesExclude),
     },
@@ -101,7 +102,7 @@ export function languageEnabled(settings: PtpSettings, languageId: string): bool
 export function decodingKey(settings: PtpSettings): string {
   const d = settings.decoding;
   const c = settings.completion;
-  return JSON.stringify([d.decoder, d.blockSize, d.seed ?? null, d.temperature ?? null, d.topK ?? null, d.topP ?? null, c.maxTokens, c.confidence, settings.worker.modelPath ?? null]);
+  return JSON.stringify([d.decoder, d.blockSize, d.seed ?? null, d.temperature ?? null, d.topK ?? null, d.topP ?? null, c.maxTokens, c.confidence, settings.worker.modelPath ?? null, settings.worker.context?.snippets ?? null]);
 }
 
 /** `{ [field]: value }` when the value is set, else nothing: an unset field is absent, not undefined. */

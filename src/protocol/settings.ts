@@ -185,6 +185,8 @@ export const SETTINGS = {
   'decoding.topP': optional(num(0, 0.01, 1)),
   'context.openFiles': bool(true),
   'context.workspace': bool(true),
+  /** Off: measured not to help the shipped model (bench/results/eval-snippets.md). */
+  'context.snippets': bool(false),
   'model.path': folder,
   'model.device': oneOf(DEVICES, 'auto'),
   /** 0: half the cores, at most 4. */
@@ -245,6 +247,12 @@ export interface ContextSettings {
   openFiles: boolean;
   /** Index the workspace folders' files (ptp.context.workspace; false while ptp.enable is). */
   workspace: boolean;
+  /**
+   * Also put the best-matching window of the open files and the workspace (from the two
+   * indexes, never the document itself) ahead of the prefix in the prompt
+   * (ptp.context.snippets): unlike drafts, this changes the text. Missing: the setting's default.
+   */
+  snippets?: boolean;
   /** vscode.workspace.isTrusted: the worker reads no workspace file unless this is true. */
   trusted: boolean;
   /** `files.exclude` globs whose value is true, matched against paths relative to each folder. */
@@ -266,6 +274,7 @@ export const DEFAULT_WORKER_SETTINGS: Readonly<WorkerSettings> = Object.freeze({
 export const DEFAULT_CONTEXT_SETTINGS: Readonly<ContextSettings> = Object.freeze({
   openFiles: SETTINGS['context.openFiles'].default,
   workspace: SETTINGS['context.workspace'].default,
+  snippets: SETTINGS['context.snippets'].default,
   trusted: false,
   exclude: [],
 });

@@ -136,6 +136,16 @@ export class WorkerContext {
     ];
   }
 
+  /**
+   * Whether completions carry a retrieved snippet (ptp.context.snippets): from the same two
+   * indexes as the drafts (references()), so under the same rules (trust, exclusions, never
+   * this document), and only while one of them is on.
+   */
+  snippets(): boolean {
+    const context = this.settings.context ?? DEFAULT_CONTEXT_SETTINGS;
+    return (context.snippets ?? SETTINGS['context.snippets'].default) && (context.openFiles || context.workspace);
+  }
+
   /** The model, or a coded error; undefined when the request was cancelled while waiting. */
   async modelFor(request: TrackedRequest): Promise<LoadedModel | undefined> {
     try {

@@ -68,20 +68,23 @@ suite('parseSettings', () => {
   });
   test('context sources: on by default, off with ptp.enable; trust and files.exclude go to the worker', () => {
     const s = from({});
-    assert.deepEqual(s.worker.context, { openFiles: true, workspace: true, trusted: false, exclude: [] });
+    assert.deepEqual(s.worker.context, { openFiles: true, workspace: true, snippets: false, trusted: false, exclude: [] });
     const trusted = parseSettings((k) => ({ 'context.openFiles': false } as Record<string, unknown>)[k], {
       trusted: true,
       filesExclude: { '**/.git': true, '**/dist': true, '**/tmp': false, '**/*.js': { when: '$(basename).ts' } },
     });
-    assert.deepEqual(trusted.worker.context, { openFiles: false, workspace: true, trusted: true, exclude: ['**/.git', '**/dist'] });
+    assert.deepEqual(trusted.worker.context, { openFiles: false, workspace: true, snippets: false, trusted: true, exclude: ['**/.git', '**/dist'] });
     const off = parseSettings((k) => ({ enable: false } as Record<string, unknown>)[k], { trusted: true, filesExclude: {} });
     assert.equal(off.worker.context!.openFiles, false);
     assert.equal(off.worker.context!.workspace, false);
+    assert.equal(from({ 'context.snippets': true }).worker.context!.snippets, true);
+    assert.equal(parseSettings((k) => ({ enable: false, 'context.snippets': true } as Record<string, unknown>)[k], { trusted: true, filesExclude: {} }).worker.context!.snippets, false);
     assert.deepEqual(excludedGlobs('**/x'), []);
   });
   test('the cache key changes with the seed and the confidence level', () => {
     assert.notEqual(decodingKey(from({ 'decoding.seed': '1' })), decodingKey(from({ 'decoding.seed': '2' })));
     assert.notEqual(decodingKey(from({ 'completion.confidence': 'high' })), decodingKey(from({ 'completion.confidence': 'off' })));
+    assert.notEqual(decodingKey(from({ 'context.snippets': true })), decodingKey(from({ 'context.snippets': false })), 'a snippet changes the text');
   });
 });
 

@@ -48,15 +48,17 @@ suite('readSettings', () => {
 
   test('context: missing means the defaults (no workspace file read until trusted); fields are checked', () => {
     assert.equal(readSettings({ settings: {} }, current).settings.context, undefined);
-    assert.deepEqual(DEFAULT_CONTEXT_SETTINGS, { openFiles: true, workspace: true, trusted: false, exclude: [] });
+    assert.deepEqual(DEFAULT_CONTEXT_SETTINGS, { openFiles: true, workspace: true, snippets: false, trusted: false, exclude: [] });
     const on = readSettings({ settings: { context: { openFiles: false, workspace: true, trusted: true, exclude: ['**/gen'] } } }, current);
-    assert.deepEqual(on.settings.context, { openFiles: false, workspace: true, trusted: true, exclude: ['**/gen'] });
+    assert.deepEqual(on.settings.context, { openFiles: false, workspace: true, snippets: false, trusted: true, exclude: ['**/gen'] });
     assert.deepEqual(readSettings({ settings: { context: { trusted: true } } }, current).settings.context, { ...DEFAULT_CONTEXT_SETTINGS, trusted: true });
     const kept = { ...current, context: { ...DEFAULT_CONTEXT_SETTINGS, trusted: true } };
     const bad = readSettings({ settings: { context: { trusted: 'yes' } } }, kept);
     assert.deepEqual(bad.settings.context, kept.context);
     assert.deepEqual(bad.problems, ['context.trusted must be true or false, got "yes"']);
     assert.match(readSettings({ settings: { context: { exclude: '**/gen' } } }, current).problems[0]!, /^context\.exclude must be a list of glob patterns/);
+    assert.equal(readSettings({ settings: { context: { snippets: true } } }, current).settings.context?.snippets, true);
+    assert.deepEqual(readSettings({ settings: { context: { snippets: 1 } } }, current).problems, ['context.snippets must be true or false, got 1']);
   });
 });
 

@@ -48,6 +48,7 @@ async function generate(w: WorkerContext, params: GenerateParams, token: Cancell
         ...(params.instruction !== undefined ? { instruction: params.instruction } : {}),
         cacheKey: uri,
         references: w.references(uri),
+        snippets: w.snippets(),
         requestId: request.id,
         signal: request.signal,
         onText:

@@ -70,6 +70,7 @@ async function inlineCompletion(w: WorkerContext, params: InlineCompletionParams
           explicit,
           cacheKey: uri,
           references: w.references(uri),
+          snippets: w.snippets(),
           requestId: alternatives > 1 ? `${request.id}.${i + 1}` : request.id,
           signal: request.signal,
         });

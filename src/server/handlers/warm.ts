@@ -31,6 +31,8 @@ export function registerWarm(w: WorkerContext): void {
           mode: 'inline',
           maxTokens: perScopeCap(decoding.maxTokens),
           cacheKey: uri,
+          // The same snippet as the completion's, so that its prompt is the one warmed.
+          ...(w.snippets() ? { references: w.references(uri), snippets: true } : {}),
           requestId: 'warm',
         });
         if (prefilled) log.debug(`[warm] ${uri}:${params.position.line + 1}:${params.position.character + 1}: ${prefilled} prompt tokens in ${(performance.now() - started).toFixed(1)} ms`);
