@@ -18,7 +18,7 @@
  * table is then smoothed: sparse lengths borrow the next shorter one's λ, and λ never falls as L grows.
  */
 import { buildPrompt } from '../src/context';
-import { CacheModel, type CacheGroup, type CacheWeights, Engine, MAX_REFERENCE_MATCH } from '../src/engine';
+import { CACHE_MAX_MATCH, CacheModel, type CacheGroup, type CacheWeights, Engine } from '../src/engine';
 import { readCases } from './lib/cases';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { CaseReferences } from './lib/references';
@@ -33,12 +33,12 @@ const MAX_FORCED = 128;
 /** Fewer points than this at a length: it takes the next shorter length's λ. */
 const MIN_POINTS = 30;
 /** Match lengths fitted together (one λ each): longer matches are rarer. */
-const BUCKETS: readonly (readonly [number, number])[] = [[1, 1], [2, 2], [3, 3], [4, 4], [5, 6], [7, 9], [10, 12]];
+const BUCKETS: readonly (readonly [number, number])[] = [[1, 1], [2, 2], [3, 3], [4, 4], [5, 6], [7, 9], [10, 12], [13, 16], [17, 24], [25, 32]];
 const GRID = Array.from({ length: 96 }, (_, i) => i / 100);
 const GROUPS: readonly CacheGroup[] = ['own', 'other'];
 
-const ONES = Array.from({ length: MAX_REFERENCE_MATCH + 1 }, (_, i) => (i === 0 ? 0 : 1e-9));
-const ZEROS = Array.from({ length: MAX_REFERENCE_MATCH + 1 }, () => 0);
+const ONES = Array.from({ length: CACHE_MAX_MATCH + 1 }, (_, i) => (i === 0 ? 0 : 1e-9));
+const ZEROS = Array.from({ length: CACHE_MAX_MATCH + 1 }, () => 0);
 
 interface Point {
   p: number;

@@ -8,24 +8,18 @@
  *   npm run eval:confidence                          (~30 min on 2 cores)
  *   node --import tsx bench/eval-confidence.ts --limit 40
  *
- * Moments:
- *   after Enter  bench/data/eval-whole-line.jsonl: one line's code removed, cursor after its
- *                indentation, the whole file;
- *   typing       bench/data/eval-line.jsonl: the rest of the line removed, the cursor moved back
- *                to the start of the word it was in (so it sits after a word boundary);
- *   multi-line   bench/data/eval-multiline.jsonl: an emptied block body, or 2-4 lines removed.
- * A suggestion is right when the file really continues with it (the removed text, then the rest
- * of the document), trailing whitespace ignored. Right and wrong characters count whole
+ * Moments and what counts as right: bench/lib/moments.ts. Right and wrong characters count whole
  * suggestions' characters (trailing whitespace not counted).
  *
  * Decoding is PTP with block size `auto` and a fixed seed per case, as the editor runs it. At
  * the shipped thresholds it also runs AR: the tokens, the cut and the shown text must be the same.
  */
-import { type SyntaxDocument, isWordChar } from '../src/context';
+import type { SyntaxDocument } from '../src/context';
 import { CONFIDENCE_THRESHOLDS, completeAt, type CompletionOutcome, type CutBoundary } from '../src/completion';
 import { SETTINGS } from '../src/protocol/settings';
 import { Engine } from '../src/engine';
-import { type FimCase, newStore, openCase, readCases } from './lib/cases';
+import { type FimCase, newStore, openCase } from './lib/cases';
+import { type Moment, isRight, moments } from './lib/moments';
 import { loadPolicy } from './lib/latencyCurve';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { args, log, table, writeResults } from './lib/report';
@@ -38,26 +32,7 @@ const SWEEP_T02 = [0.2, 0.3, 0.4, 0.5];
 const DEFAULT_LEVEL = SETTINGS['completion.confidence'].default;
 const DEFAULT = CONFIDENCE_THRESHOLDS[DEFAULT_LEVEL as Exclude<typeof DEFAULT_LEVEL, 'off'>];
 
-interface Moment {
-  key: 'enter' | 'typing' | 'multi';
-  name: string;
-  cases: FimCase[];
-}
-
-/** eval-line's cursor sits anywhere in a line; typing moments start after a word boundary. */
-function atWordBoundary(c: FimCase): FimCase {
-  let offset = c.offset;
-  if (!isWordChar(c.target[0])) return c;
-  while (offset > 0 && isWordChar(c.text[offset - 1])) offset--;
-  if (offset === c.offset) return c;
-  return { ...c, offset, target: c.text.slice(offset, c.offset) + c.target, text: c.text.slice(0, offset) + c.text.slice(c.offset) };
-}
-
-const MOMENTS: Moment[] = [
-  { key: 'enter', name: 'after Enter (whole line)', cases: readCases('eval-whole-line.jsonl').slice(0, LIMIT) },
-  { key: 'typing', name: 'typing, mid-line', cases: readCases('eval-line.jsonl').slice(0, LIMIT).map(atWordBoundary) },
-  { key: 'multi', name: 'multi-line (block body, 2-4 lines)', cases: readCases('eval-multiline.jsonl').slice(0, LIMIT) },
-];
+const MOMENTS: Moment[] = moments(LIMIT);
 
 interface Config {
   name: string;
@@ -91,13 +66,6 @@ interface Row {
   msP50: number;
   msP95: number;
   withheld: Record<string, number>;
-}
-
-/** Right: the file continues with the suggestion (trailing whitespace ignored). */
-function isRight(c: FimCase, shown: string): boolean {
-  const s = shown.replace(/\s+$/, '').replace(/\r\n/g, '\n');
-  const continuation = (c.target + c.text.slice(c.offset)).replace(/\r\n/g, '\n');
-  return s !== '' && continuation.startsWith(s);
 }
 
 async function run(engine: Engine, policy: ReturnType<typeof loadPolicy>, doc: SyntaxDocument, c: FimCase, seed: number, config: Config, decoder: 'ptp' | 'ar'): Promise<CompletionOutcome> {

@@ -18,5 +18,5 @@ export { proposals, branchProbabilities, rewardCurve } from './proposals';
 export { bestDraft, contextDraft, expectedAccepted, lookupDrafts, CONFIDENCE_BY_MATCH, LOOKUP_BLOCK, type ContextDraft, type DraftReference, type LookupDraft, type LookupSource, type ReferenceSource } from './lookup';
 export { GRAM, MAX_REFERENCE_MATCH, TokenIndex, type IndexMatch, type MatchFilter, type TokenIndexOptions } from './tokenIndex';
 export { MIN_SURVIVAL } from './ptp';
-export { CACHE_WEIGHTS, CacheModel, mixRow, ownText, type CacheGroup, type CacheMix, type CacheWeights } from './cacheModel';
+export { CACHE_MAX_MATCH, CACHE_WEIGHTS, CacheModel, mixRow, ownText, type CacheGroup, type CacheMix, type CacheWeights } from './cacheModel';
 export { checkParity, type ParityResult } from './parityCheck';

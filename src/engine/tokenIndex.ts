@@ -173,24 +173,30 @@ export class TokenIndex {
   /**
    * Every candidate position the chain of `sequence`'s ending offers (as `match`, at most
    * MAX_CHAIN of them, latest first) whose preceding tokens match that ending by at least GRAM
-   * tokens: how many matched (up to MAX_REFERENCE_MATCH) and the token that followed. The cache
-   * model (cacheModel.ts) counts these continuations.
+   * tokens: how many matched (up to `maxMatch`) and the token that followed. The cache model
+   * (cacheModel.ts) counts these continuations.
    */
-  continuations(sequence: readonly number[], filter: MatchFilter = {}): { matched: number; next: number }[] {
+  continuations(sequence: readonly number[], filter: MatchFilter = {}, maxMatch = MAX_REFERENCE_MATCH): { matched: number; next: number }[] {
     const out: { matched: number; next: number }[] = [];
-    this.walk(sequence, filter, (p, matched) => {
-      out.push({ matched, next: this.arena[p + 1]! });
-      return false;
-    });
+    this.walk(
+      sequence,
+      filter,
+      (p, matched) => {
+        out.push({ matched, next: this.arena[p + 1]! });
+        return false;
+      },
+      maxMatch,
+    );
     return out;
   }
 
   /**
    * Visits the chain of `sequence`'s ending: each candidate position p (the last token of an
    * occurrence, something following it in its document) whose preceding tokens match at least
-   * GRAM tokens, with that match length; `visit` returns true to stop. `filter` as for `match`.
+   * GRAM tokens, with that match length (at most `maxMatch`); `visit` returns true to stop.
+   * `filter` as for `match`.
    */
-  private walk(sequence: readonly number[], filter: MatchFilter, visit: (p: number, matched: number) => boolean): void {
+  private walk(sequence: readonly number[], filter: MatchFilter, visit: (p: number, matched: number) => boolean, maxMatch = MAX_REFERENCE_MATCH): void {
     const N = sequence.length;
     if (N < GRAM || this.live === 0) return;
     const only = filter.only === undefined ? undefined : this.spans.get(filter.only);
@@ -207,7 +213,7 @@ export class TokenIndex {
       seen++;
       if (a[p + 1] === this.sep) continue; // nothing follows it in its document
       let n = 0;
-      while (n < MAX_REFERENCE_MATCH && n < N && p - n >= 0 && a[p - n] === sequence[N - 1 - n]) n++;
+      while (n < maxMatch && n < N && p - n >= 0 && a[p - n] === sequence[N - 1 - n]) n++;
       if (n >= GRAM && visit(p, n)) return;
     }
   }

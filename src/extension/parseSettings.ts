@@ -79,6 +79,7 @@ export function parseSettings(get: SettingGetter, workspace: WorkspaceFacts = { 
       openFiles: enable && read('context.openFiles'),
       workspace: enable && read('context.workspace'),
       snippets: enable && read('context.snippets'),
+      cacheModel: read('context.cacheModel'),
       trusted: workspace.trusted,
       exclude: excludedGlobs(workspace.filesExclude),
     },
@@ -102,7 +103,7 @@ export function languageEnabled(settings: PtpSettings, languageId: string): bool
 export function decodingKey(settings: PtpSettings): string {
   const d = settings.decoding;
   const c = settings.completion;
-  return JSON.stringify([d.decoder, d.blockSize, d.seed ?? null, d.temperature ?? null, d.topK ?? null, d.topP ?? null, c.maxTokens, c.confidence, settings.worker.modelPath ?? null, settings.worker.context?.snippets ?? null]);
+  return JSON.stringify([d.decoder, d.blockSize, d.seed ?? null, d.temperature ?? null, d.topK ?? null, d.topP ?? null, c.maxTokens, c.confidence, settings.worker.modelPath ?? null, settings.worker.context?.snippets ?? null, settings.worker.context?.cacheModel ?? null]);
 }
 
 /** `{ [field]: value }` when the value is set, else nothing: an unset field is absent, not undefined. */

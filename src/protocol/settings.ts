@@ -184,6 +184,8 @@ export const SETTINGS = {
   'decoding.topK': optional(int(0, 0)),
   'decoding.topP': optional(num(0, 0.01, 1)),
   'context.openFiles': bool(true),
+  /** On: measured to help (bench/results/eval-knowledge.md). */
+  'context.cacheModel': bool(true),
   'context.workspace': bool(true),
   /** Off: measured not to help the shipped model (bench/results/eval-snippets.md). */
   'context.snippets': bool(false),
@@ -238,7 +240,8 @@ export interface WorkerSettings {
 
 /**
  * The other text PTP drafts from (`ptp.context.*`): token indexes of the open documents and of
- * the workspace's files. Drafts are verified exactly, so these change speed, never the text.
+ * the workspace's files. As drafts they change speed, never the text (drafts are verified
+ * exactly); the cache model and snippets (below) let them change the text.
  * The workspace folders come with LSP (`workspaceFolders`, `workspace/didChangeWorkspaceFolders`)
  * and file changes as `workspace/didChangeWatchedFiles`.
  */
@@ -247,6 +250,13 @@ export interface ContextSettings {
   openFiles: boolean;
   /** Index the workspace folders' files (ptp.context.workspace; false while ptp.enable is). */
   workspace: boolean;
+  /**
+   * Mix the cache model into the model's distribution (ptp.context.cacheModel;
+   * src/engine/cacheModel.ts): what followed the longest earlier match of the text before the
+   * cursor in the prompt, and in the two indexes while they are on. This changes the text.
+   * Missing: the setting's default.
+   */
+  cacheModel?: boolean;
   /**
    * Also put the best-matching window of the open files and the workspace (from the two
    * indexes, never the document itself) ahead of the prefix in the prompt
@@ -275,6 +285,7 @@ export const DEFAULT_CONTEXT_SETTINGS: Readonly<ContextSettings> = Object.freeze
   openFiles: SETTINGS['context.openFiles'].default,
   workspace: SETTINGS['context.workspace'].default,
   snippets: SETTINGS['context.snippets'].default,
+  cacheModel: SETTINGS['context.cacheModel'].default,
   trusted: false,
   exclude: [],
 });

@@ -73,7 +73,7 @@ export function freshSeed(): number {
 function readContext(raw: unknown): ContextSettings | string {
   if (!isObject(raw)) return 'context must be an object';
   const c: ContextSettings = { ...DEFAULT_CONTEXT_SETTINGS };
-  for (const key of ['openFiles', 'workspace', 'snippets', 'trusted'] as const) {
+  for (const key of ['openFiles', 'workspace', 'snippets', 'cacheModel', 'trusted'] as const) {
     if (!(key in raw)) continue;
     if (typeof raw[key] !== 'boolean') return `context.${key} must be true or false, got ${JSON.stringify(raw[key])}`;
     c[key] = raw[key];

@@ -146,6 +146,14 @@ export class WorkerContext {
     return (context.snippets ?? SETTINGS['context.snippets'].default) && (context.openFiles || context.workspace);
   }
 
+  /**
+   * Whether completions mix in the cache model (ptp.context.cacheModel): over the prompt's own
+   * text always, and over the two indexes of references() while they are on.
+   */
+  cacheModel(): boolean {
+    return (this.settings.context ?? DEFAULT_CONTEXT_SETTINGS).cacheModel ?? SETTINGS['context.cacheModel'].default;
+  }
+
   /** The model, or a coded error; undefined when the request was cancelled while waiting. */
   async modelFor(request: TrackedRequest): Promise<LoadedModel | undefined> {
     try {

@@ -68,12 +68,12 @@ suite('parseSettings', () => {
   });
   test('context sources: on by default, off with ptp.enable; trust and files.exclude go to the worker', () => {
     const s = from({});
-    assert.deepEqual(s.worker.context, { openFiles: true, workspace: true, snippets: false, trusted: false, exclude: [] });
+    assert.deepEqual(s.worker.context, { openFiles: true, workspace: true, snippets: false, cacheModel: true, trusted: false, exclude: [] });
     const trusted = parseSettings((k) => ({ 'context.openFiles': false } as Record<string, unknown>)[k], {
       trusted: true,
       filesExclude: { '**/.git': true, '**/dist': true, '**/tmp': false, '**/*.js': { when: '$(basename).ts' } },
     });
-    assert.deepEqual(trusted.worker.context, { openFiles: false, workspace: true, snippets: false, trusted: true, exclude: ['**/.git', '**/dist'] });
+    assert.deepEqual(trusted.worker.context, { openFiles: false, workspace: true, snippets: false, cacheModel: true, trusted: true, exclude: ['**/.git', '**/dist'] });
     const off = parseSettings((k) => ({ enable: false } as Record<string, unknown>)[k], { trusted: true, filesExclude: {} });
     assert.equal(off.worker.context!.openFiles, false);
     assert.equal(off.worker.context!.workspace, false);

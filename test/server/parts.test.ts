@@ -48,9 +48,9 @@ suite('readSettings', () => {
 
   test('context: missing means the defaults (no workspace file read until trusted); fields are checked', () => {
     assert.equal(readSettings({ settings: {} }, current).settings.context, undefined);
-    assert.deepEqual(DEFAULT_CONTEXT_SETTINGS, { openFiles: true, workspace: true, snippets: false, trusted: false, exclude: [] });
+    assert.deepEqual(DEFAULT_CONTEXT_SETTINGS, { openFiles: true, workspace: true, snippets: false, cacheModel: true, trusted: false, exclude: [] });
     const on = readSettings({ settings: { context: { openFiles: false, workspace: true, trusted: true, exclude: ['**/gen'] } } }, current);
-    assert.deepEqual(on.settings.context, { openFiles: false, workspace: true, snippets: false, trusted: true, exclude: ['**/gen'] });
+    assert.deepEqual(on.settings.context, { openFiles: false, workspace: true, snippets: false, cacheModel: true, trusted: true, exclude: ['**/gen'] });
     assert.deepEqual(readSettings({ settings: { context: { trusted: true } } }, current).settings.context, { ...DEFAULT_CONTEXT_SETTINGS, trusted: true });
     const kept = { ...current, context: { ...DEFAULT_CONTEXT_SETTINGS, trusted: true } };
     const bad = readSettings({ settings: { context: { trusted: 'yes' } } }, kept);
@@ -59,6 +59,8 @@ suite('readSettings', () => {
     assert.match(readSettings({ settings: { context: { exclude: '**/gen' } } }, current).problems[0]!, /^context\.exclude must be a list of glob patterns/);
     assert.equal(readSettings({ settings: { context: { snippets: true } } }, current).settings.context?.snippets, true);
     assert.deepEqual(readSettings({ settings: { context: { snippets: 1 } } }, current).problems, ['context.snippets must be true or false, got 1']);
+    assert.equal(readSettings({ settings: { context: { cacheModel: false } } }, current).settings.context?.cacheModel, false);
+    assert.deepEqual(readSettings({ settings: { context: { cacheModel: 'on' } } }, current).problems, ['context.cacheModel must be true or false, got "on"']);
   });
 });
 

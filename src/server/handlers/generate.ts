@@ -49,6 +49,7 @@ async function generate(w: WorkerContext, params: GenerateParams, token: Cancell
         cacheKey: uri,
         references: w.references(uri),
         snippets: w.snippets(),
+        cacheModel: w.cacheModel(),
         requestId: request.id,
         signal: request.signal,
         onText:

@@ -71,6 +71,7 @@ async function inlineCompletion(w: WorkerContext, params: InlineCompletionParams
           cacheKey: uri,
           references: w.references(uri),
           snippets: w.snippets(),
+          cacheModel: w.cacheModel(),
           requestId: alternatives > 1 ? `${request.id}.${i + 1}` : request.id,
           signal: request.signal,
         });
