@@ -99,3 +99,23 @@ test('memory stays within what maxTokens live tokens need, however often documen
   assert.equal(index.match([297, 298, 299], 2)?.id, 'doc0', 'the binary search names the right document');
   assert.equal(index.match([300, 301, 302], 2)?.id, 'doc2', 'ties go to the latest');
 });
+
+test('continuations: every candidate of the ending, how far it matched and what followed, through the filters', () => {
+  const index = new TokenIndex();
+  index.set('a', [1, 2, 3, 4, 5]);
+  index.set('b', [9, 2, 3, 4, 6]);
+  index.set('c', [2, 3, 4]);
+  const found = index.continuations([1, 2, 3, 4]);
+  // 'c' ends with the window: nothing follows it there.
+  assert.deepEqual(found.sort((x, y) => x.next - y.next), [
+    { matched: 4, next: 5 },
+    { matched: 3, next: 6 },
+  ]);
+  assert.deepEqual(index.continuations([1, 2, 3, 4], { exclude: 'a' }), [{ matched: 3, next: 6 }]);
+  assert.deepEqual(index.continuations([1, 2, 3, 4], { only: 'a' }), [{ matched: 4, next: 5 }]);
+  // Matches are counted up to maxMatch (past MAX_REFERENCE_MATCH when asked).
+  const long = range(100, 100 + MAX_REFERENCE_MATCH + 8);
+  index.set('long', [...long, 7]);
+  assert.deepEqual(index.continuations(long), [{ matched: MAX_REFERENCE_MATCH, next: 7 }]);
+  assert.deepEqual(index.continuations(long, {}, 40), [{ matched: long.length, next: 7 }]);
+});
