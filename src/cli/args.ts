@@ -37,6 +37,8 @@ Options:
                           withholds prints as "(nothing shown: why)". generate is never cut
   --explicit              complete: as an explicit request (Alt+\\): the lower confidence bar,
                           shorter suggestions allowed (default: as one that appears by itself)
+  --cache-model on|off    mix in what followed earlier occurrences of the text before the
+                          cursor in the file (the ptp.context.cacheModel setting; default on)
   --lookup on|off         PTP also verifies drafts copied from the context (default on;
                           the output is the same either way, only the calls differ)
   --max-tokens N          token cap, 1 to 1024 (default: the scope's cap; 384 for generate,
@@ -62,6 +64,8 @@ export interface CommandLine {
   /** Only what was given: decoder, block size, seed and sampling left out are decided further on (session.ts). */
   decoding: DecodingSettings;
   lookup: boolean;
+  /** The cache model (ptp.context.cacheModel) over the prompt's own text. */
+  cacheModel: boolean;
   maxTokens?: number;
   /** complete: the confidence level, and whether it runs as an explicit request. */
   confidence: ConfidenceLevel;
@@ -104,6 +108,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine | 'help' 
         'top-p': { type: 'string' },
         'block-size': { type: 'string' },
         lookup: { type: 'string' },
+        'cache-model': { type: 'string' },
         'max-tokens': { type: 'string' },
         model: { type: 'string' },
         threads: { type: 'string' },
@@ -130,6 +135,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine | 'help' 
 
   const lookup = v.lookup ?? 'on';
   if (lookup !== 'on' && lookup !== 'off') throw new UsageError(`--lookup must be on or off, got '${lookup}'`);
+  const cacheModel = v['cache-model'] ?? (SETTINGS['context.cacheModel'].default ? 'on' : 'off');
+  if (cacheModel !== 'on' && cacheModel !== 'off') throw new UsageError(`--cache-model must be on or off, got '${cacheModel}'`);
   const decoding: DecodingSettings = {
     ...given('decoder', setting('--decoder', 'decoding.decoder', v.decoder)),
     ...given('blockSize', setting('--block-size', 'decoding.blockSize', v['block-size'])),
@@ -145,6 +152,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine | 'help' 
     command,
     decoding,
     lookup: lookup === 'on',
+    cacheModel: cacheModel === 'on',
     confidence: setting('--confidence', 'completion.confidence', v.confidence) ?? SETTINGS['completion.confidence'].default,
     explicit: v.explicit ?? false,
     json: v.json ?? false,

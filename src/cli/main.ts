@@ -165,6 +165,7 @@ async function completeFile(session: CliSession, cl: CommandLine, file: string, 
       ...(cl.maxTokens !== undefined ? { maxTokens: cl.maxTokens } : {}),
       confidence: cl.confidence,
       explicit: cl.explicit,
+      cacheModel: cl.cacheModel,
       cacheKey: uri,
       requestId,
     });
@@ -187,6 +188,7 @@ async function generate(session: CliSession, cl: CommandLine): Promise<number> {
     decoding,
     mode: 'generate',
     ...(cl.maxTokens !== undefined ? { maxTokens: cl.maxTokens } : {}),
+    cacheModel: cl.cacheModel,
     cacheKey: uri,
     requestId: '1',
   });

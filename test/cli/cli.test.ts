@@ -187,6 +187,9 @@ suite('ptp-complete errors', () => {
     const lookup = cli('bench', '--lookup', 'maybe');
     assert.equal(lookup.status, 2);
     assert.match(oneLine(lookup.stderr), /--lookup must be on or off, got 'maybe'/);
+    const cache = cli('complete', '--file', SAMPLE, '--line', '1', '--column', '1', '--cache-model', 'yes');
+    assert.equal(cache.status, 2);
+    assert.match(oneLine(cache.stderr), /--cache-model must be on or off, got 'yes'/);
     // The options that are settings accept what the settings accept (src/protocol/settings.ts).
     const temperature = cli('complete', '--file', SAMPLE, '--line', '1', '--column', '1', '--temperature', '3');
     assert.equal(temperature.status, 2);
