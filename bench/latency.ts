@@ -48,8 +48,13 @@ const SAMPLING = { temperature: 0.2, topK: 50, topP: 0.95 };
 const TARGETS = { line: { p50: 60, p95: 150 }, block: { p50: 250, p95: undefined } } as const;
 
 type Kind = 'line' | 'block';
-/** policy: the worker's default decoding with the confidence gate off (as before the gate); gated: the same with the shipped level; ar: plain AR, gate off. */
-type Decoder = 'policy' | 'gated' | 'ar';
+/**
+ * policy: the worker's default decoding with the confidence gate and the cache model off (as
+ * before either); gated: the same with the gate at the shipped level; cached: gated with the
+ * cache model (over the prompt's own text: this bench has no open files or workspace); ar: plain
+ * AR, gate off.
+ */
+type Decoder = 'policy' | 'gated' | 'cached' | 'ar';
 const GATE = SETTINGS['completion.confidence'].default;
 
 interface Sample {
@@ -128,6 +133,8 @@ function spread<T>(xs: T[], n: number): T[] {
         ['policy', false],
         ['gated', true],
         ['gated', false],
+        ['cached', true],
+        ['cached', false],
         ['ar', true],
         ['ar', false],
       ];
@@ -142,7 +149,7 @@ function spread<T>(xs: T[], n: number): T[] {
         if (!reuse) await engine.complete({ prefix: `#${fresh++}` }, { decoder: 'ar', seed: 0, ...SAMPLING, blockSize: 1, maxTokens: 1, cacheKey });
         spy.take();
         const t0 = performance.now();
-        const run = await inlineRun(spy.engine, policy, doc, offset, { decoding, maxTokens: kind === 'block' ? capAt(BLOCK_CAP) : undefined, cacheKey, confidence: decoder === 'gated' ? GATE : 'off' });
+        const run = await inlineRun(spy.engine, policy, doc, offset, { decoding, maxTokens: kind === 'block' ? capAt(BLOCK_CAP) : undefined, cacheKey, confidence: decoder === 'gated' || decoder === 'cached' ? GATE : 'off', cacheModel: decoder === 'cached' });
         const total = performance.now() - t0;
         const calls = spy.take();
         const engineMs = calls.reduce((a, k) => a + k.ms, 0);
@@ -172,7 +179,7 @@ function spread<T>(xs: T[], n: number): T[] {
 
   const groups: { kind: Kind; decoder: Decoder; label: string; pick: (s: Sample) => boolean }[] = [];
   for (const kind of ['line', 'block'] as const) {
-    for (const decoder of ['policy', 'gated', 'ar'] as const) {
+    for (const decoder of ['policy', 'gated', 'cached', 'ar'] as const) {
       groups.push({ kind, decoder, label: 'first request in a document (no cache)', pick: (s) => s.kind === kind && s.decoder === decoder && !s.reuse && s.state === 0 });
       groups.push({ kind, decoder, label: 'after typing, no reuse', pick: (s) => s.kind === kind && s.decoder === decoder && !s.reuse && s.state > 0 });
       groups.push({ kind, decoder, label: 'after typing, prefix reuse', pick: (s) => s.kind === kind && s.decoder === decoder && s.reuse && s.state > 0 });
@@ -230,7 +237,7 @@ function spread<T>(xs: T[], n: number): T[] {
     ...runInfoMarkdown(info),
     `- cases: ${lineCases.length} line cases (every n-th of bench/data/eval-line.jsonl; scopes of the requests: ${scopes('line')}) and ${blockCases.length} block cases (eval-multiline.jsonl kind=block; ${scopes('block')}, capped at ${BLOCK_CAP} tokens); temperature ${SAMPLING.temperature}, top-k ${SAMPLING.topK}, top-p ${SAMPLING.topP}`,
     `- typing: ${TYPED.join(', ')} characters of the target between requests; "reuse" = same cache key as the previous request in the document; "no reuse" = a cache holding nothing of the prompt (whole prompt prefilled)`,
-    `- decoders: policy = the worker's default (PTP, block size and budget from analyze() with the curve from ${policy.source} and model.json's acceptance histogram; M/B = 1/0 means AR), with the confidence gate off, as before it existed; gated = the same with the gate at its shipped level (${GATE}: the completion ends where the model stops being sure), what the worker runs by default; ar = plain autoregressive, gate off`,
+    `- decoders: policy = the worker's default (PTP, block size and budget from analyze() with the curve from ${policy.source} and model.json's acceptance histogram; M/B = 1/0 means AR), with the confidence gate off, as before it existed; gated = the same with the gate at its shipped level (${GATE}: the completion ends where the model stops being sure); cached = gated with the cache model (ptp.context.cacheModel, over the prompt's own text: this bench opens no other files), what the worker runs by default; ar = plain autoregressive, gate off`,
     `- request = the worker's completeAt (src/completion: buildPrompt, analyze, stop rules, Engine.complete (tokenize, prefill, decode, stop), trimming; after Enter, a retry when trimming leaves nothing); the LSP round trip is not included. engine ms = its complete() calls; pipeline ms = the rest of the request`,
     `- typing cost (DocumentStore.applyChange, incremental parse; on didChange, not in the request): p50 ${fmt(quantile(typingMs, 0.5), 2)} ms, p95 ${fmt(quantile(typingMs, 0.95), 2)} ms`,
     `- reuse misses (AR): ${miss.missed} of ${miss.typed} typed requests prefilled more than 20 prompt tokens (median ${fmt(miss.uncachedWhenMissed, 0)}); in ${miss.scopeChanged} of them the scope changed since the previous request, which changes the engine's output reserve (min(maxTokens, 256)) and with it the suffix's share of the prompt; in the others either the suffix took the room a short prefix left and so shrank by the typed tokens, or the prefix's kept start moved by a 32-token truncation step. In every case the suffix or the prefix start changed, and the suffix-first prompt is reused only up to the first changed token`,
