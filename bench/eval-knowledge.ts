@@ -42,6 +42,8 @@ interface Config {
   name: string;
   cacheModel: boolean;
   snippets: boolean;
+  /** A gate threshold instead of the shipped one (`--taus`): gated requests only. */
+  threshold?: number;
 }
 
 const CONFIGS: Config[] = [
@@ -50,7 +52,9 @@ const CONFIGS: Config[] = [
   { name: 'snippets', cacheModel: false, snippets: true },
   { name: 'both', cacheModel: true, snippets: true },
 ];
-const chosen = opt.has('configs') ? CONFIGS.filter((c) => opt.get('configs')!.split(',').includes(c.name)) : CONFIGS;
+/** `--taus 0.5,0.6`: each configuration's gated requests again at these thresholds (a sweep). */
+const TAUS = opt.has('taus') ? opt.get('taus')!.split(',').map(Number) : [];
+const chosen = (opt.has('configs') ? CONFIGS.filter((c) => opt.get('configs')!.split(',').includes(c.name)) : CONFIGS).flatMap((c) => [c, ...TAUS.map((threshold) => ({ ...c, name: `${c.name}, τ ${threshold}`, threshold }))]);
 
 interface Scored {
   id: string;
@@ -99,6 +103,8 @@ async function main(): Promise<void> {
   );
   log(`eval-knowledge: ${all.map((m) => `${m.key} ${m.cases.length}`).join(', ')}; ${references.stats.files} workspace files; configs ${chosen.map((c) => c.name).join(', ')}`);
   const rows: Row[] = [];
+  /** What each request showed, for reading the misses. */
+  const perCase: { moment: Moment['key']; config: string; id: string; shown: string; right: boolean; em: boolean }[] = [];
   const mismatches: string[] = [];
   let checked = 0;
   const snippetMs: number[] = [];
@@ -113,7 +119,7 @@ async function main(): Promise<void> {
       references: refs,
       cacheModel: config.cacheModel,
       snippets: config.snippets,
-      ...(gated ? { confidence: 'medium' as const } : {}),
+      ...(gated ? { confidence: 'medium' as const, ...(config.threshold !== undefined ? { confidenceThreshold: config.threshold } : {}) } : {}),
     };
     const r = await completeAt({ engine, latency: policy.curve }, doc, c.offset, options);
     if (r.kind !== 'done') throw new Error(`${c.id}: the pipeline gave ${r.kind}`);
@@ -126,13 +132,13 @@ async function main(): Promise<void> {
       const doc = await openCase(store, c);
       const target = firstLine(c.target);
       for (const config of chosen) {
-        const open = await request(doc, c, i, config, false, 'ptp');
-        const guess = firstLine(open.item?.insertText ?? '');
+        const open = config.threshold === undefined ? await request(doc, c, i, config, false, 'ptp') : undefined;
+        const guess = firstLine(open?.item?.insertText ?? '');
         const r = await request(doc, c, i, config, true, 'ptp');
         if (r.snippet !== undefined) snippetMs.push(r.snippet.ms);
         const shown = r.item?.insertText ?? '';
-        byConfig.get(config.name)!.push({ id: c.id, workspace: workspaces.has(c.pkg), elsewhere: elsewhere(c, target), em: guess === target && target !== '', es: editSimilarity(guess, target), shown, right: isRight(c, shown), tokens: r.stats.tokens, calls: r.stats.calls, ms: r.stats.msTotal });
-        if (config.cacheModel) {
+        byConfig.get(config.name)!.push({ id: c.id, workspace: workspaces.has(c.pkg), elsewhere: elsewhere(c, target), em: open !== undefined && guess === target && target !== '', es: open === undefined ? Number.NaN : editSimilarity(guess, target), shown, right: isRight(c, shown), tokens: r.stats.tokens, calls: r.stats.calls, ms: r.stats.msTotal });
+        if (config.cacheModel && config.threshold === undefined) {
           const ar = await request(doc, c, i, config, true, 'ar');
           checked++;
           if (ar.text !== r.text || JSON.stringify(ar.result.tokens) !== JSON.stringify(r.result.tokens)) mismatches.push(`${c.id} ${config.name}: AR ${JSON.stringify(ar.text)} vs PTP ${JSON.stringify(r.text)}`);
@@ -143,6 +149,7 @@ async function main(): Promise<void> {
     }
     for (const config of chosen) {
       const scored = byConfig.get(config.name)!;
+      for (const s of scored) perCase.push({ moment: moment.key, config: config.name, id: s.id, shown: s.shown, right: s.right, em: s.em });
       rows.push(score(moment.key, config.name, 'all', scored));
       rows.push(score(moment.key, config.name, 'with workspace', scored.filter((s) => s.workspace)));
       rows.push(score(moment.key, config.name, 'without workspace', scored.filter((s) => !s.workspace)));
@@ -177,8 +184,8 @@ async function main(): Promise<void> {
           .map((r) => [
             r.subset === 'all' ? r.config : `${r.config}, ${r.subset}`,
             r.cases,
-            pct(r.em / r.cases, 1),
-            fmt(r.es, 3),
+            Number.isNaN(r.es) ? '' : pct(r.em / r.cases, 1),
+            Number.isNaN(r.es) ? '' : fmt(r.es, 3),
             pct(r.shown / r.cases),
             pct(r.right / Math.max(1, r.shown)),
             r.rightChars,
@@ -192,7 +199,7 @@ async function main(): Promise<void> {
     );
   }
   if (mismatches.length > 0) md.push('## AR/PTP mismatches', '', ...mismatches.map((m) => `- ${m}`), '');
-  writeResults(opt.get('out') ?? 'eval-knowledge', { info, rows, mismatches, checked }, md);
+  writeResults(opt.get('out') ?? 'eval-knowledge', { info, rows, mismatches, checked, perCase }, md);
   log(md.join('\n'));
   if (mismatches.length > 0) process.exitCode = 1;
 }
