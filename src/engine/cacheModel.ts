@@ -70,6 +70,8 @@ const GAP = -1;
 
 export class CacheModel {
   private readonly own: readonly number[];
+  /** `own`, then the output tokens seen so far. */
+  private readonly text: number[];
   private readonly banned: ReadonlySet<number>;
 
   /**
@@ -85,6 +87,7 @@ export class CacheModel {
     const specials = [special.endoftext, special.fim_prefix, special.fim_middle, special.fim_suffix, special.file_sep].filter((t): t is number => t !== undefined);
     this.banned = new Set(specials);
     this.own = ownText(promptIds, special);
+    this.text = [...this.own];
   }
 
   /**
@@ -92,7 +95,20 @@ export class CacheModel {
    * `extraCount` of `extra`; undefined when no source matches (or its λ is 0).
    */
   next(output: readonly number[], extra: readonly number[] = [], extraCount = 0): CacheMix | undefined {
-    const text = extraCount > 0 ? [...this.own, ...output, ...extra.slice(0, extraCount)] : [...this.own, ...output];
+    // The own text and the output so far, extended in place (a request's output only grows; a
+    // shorter one starts over), with the speculations pushed for this query and popped after it.
+    const text = this.text;
+    if (text.length - this.own.length > output.length) text.length = this.own.length;
+    for (let i = text.length - this.own.length; i < output.length; i++) text.push(output[i]!);
+    for (let i = 0; i < extraCount; i++) text.push(extra[i]!);
+    try {
+      return this.query(text);
+    } finally {
+      text.length -= extraCount;
+    }
+  }
+
+  private query(text: readonly number[]): CacheMix | undefined {
     const own = this.ownContinuations(text);
     const tail = text.slice(Math.max(0, text.length - CACHE_MAX_MATCH));
     let other: Continuations = { matched: 0, counts: new Map() };
@@ -166,23 +182,28 @@ export function ownText(ids: readonly number[], special: { fim_prefix?: number; 
   return [...suffix, GAP, ...prefix];
 }
 
+/** mixRow's output row, reused: it is read at once (sampled, its probability taken) and dropped. */
+let scratch = new Float32Array(0);
+
 /**
- * The logits row [offset, offset + V) with the cache's distribution mixed in, as log
- * probabilities (a new row of V values; tokens whose probability underflows get -Infinity).
+ * The logits row [offset, offset + V) with the cache's distribution mixed in, as normalised log
+ * probabilities: V values, valid until the next call (one buffer, reused). One pass of exps for
+ * the model's log-partition; a token the cache does not propose is the model's log probability
+ * shifted by ln(1 - λ), so only the cache's few tokens need the log of a sum.
  */
 export function mixRow(logits: Float32Array, offset: number, V: number, mix: CacheMix): Float32Array {
   let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < V; i++) {
-    const x = logits[offset + i]!;
+  for (let i = offset, end = offset + V; i < end; i++) {
+    const x = logits[i]!;
     if (x > max) max = x;
   }
-  const p = new Float64Array(V);
   let sum = 0;
-  for (let i = 0; i < V; i++) sum += p[i] = Math.exp(logits[offset + i]! - max);
-  const scale = (1 - mix.lambda) / sum;
-  for (let i = 0; i < V; i++) p[i] = p[i]! * scale;
-  mix.ids.forEach((t, k) => (p[t] = p[t]! + mix.lambda * mix.probs[k]!));
-  const row = new Float32Array(V);
-  for (let i = 0; i < V; i++) row[i] = Math.log(p[i]!);
+  for (let i = offset, end = offset + V; i < end; i++) sum += Math.exp(logits[i]! - max);
+  const logZ = max + Math.log(sum);
+  const shift = Math.log(1 - mix.lambda) - logZ;
+  if (scratch.length !== V) scratch = new Float32Array(V);
+  const row = scratch;
+  for (let i = 0; i < V; i++) row[i] = logits[offset + i]! + shift;
+  mix.ids.forEach((t, k) => (row[t] = Math.log((1 - mix.lambda) * Math.exp(logits[offset + t]! - logZ) + mix.lambda * mix.probs[k]!)));
   return row;
 }

@@ -106,5 +106,7 @@ export function sampleOutput(state: DecodeState, logits: Float32Array, offset: n
   const row = mix === undefined ? logits : mixRow(logits, offset, V, mix);
   const at = mix === undefined ? offset : 0;
   const token = forced ?? sampleRow(row, at, V, state.sampling, u, mask);
-  return { token, probability: tokenProbability(row, at, V, token, mask) };
+  // A mixed row is already normalised: without a mask its probability is read off directly.
+  const probability = mix !== undefined && mask === undefined ? Math.exp(row[token]!) : tokenProbability(row, at, V, token, mask);
+  return { token, probability };
 }
