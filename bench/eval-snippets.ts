@@ -5,6 +5,7 @@
  *
  *   node --import tsx bench/eval-snippets.ts --limit 60
  *   node --import tsx bench/eval-snippets.ts --limit 60 --layouts lines,comment --query tail
+ *   node --import tsx bench/eval-snippets.ts --layouts lines --cache-model   (the cache model on throughout)
  *
  * Cases: bench/data/eval-whole-line.jsonl (after Enter), eval-line.jsonl (typing mid-line, the
  * cursor moved back to a word boundary as in eval-confidence), eval-multiline.jsonl; only those
@@ -35,7 +36,13 @@ const opt = args();
 const LIMIT = opt.has('limit') ? Number(opt.get('limit')) : Infinity;
 const LAYOUTS = (opt.get('layouts') ?? 'lines,file_sep,comment').split(',') as SnippetLayout[];
 const QUERY = (opt.get('query') ?? 'lines') as 'lines' | 'tail';
+/** Whole-line cases typed on (one keystroke, then the next line) for the cache-reuse measurement. */
+const TYPING = opt.has('typing') ? Number(opt.get('typing')) : 30;
+/** Snippet score thresholds simulated from the runs (below one, the prompt and so the text are the baseline's). */
+const SWEEP = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
 const SETS = (opt.get('sets') ?? 'enter,typing,multi').split(',');
+/** --cache-model: every config (the baseline too) with the cache model mixed in (ptp.context.cacheModel). */
+const CACHE_MODEL = opt.has('cache-model');
 const LEVEL = SETTINGS['completion.confidence'].default as 'low' | 'medium' | 'high';
 const GATE = CONFIDENCE_THRESHOLDS[LEVEL].automatic;
 
@@ -77,7 +84,10 @@ interface Sample {
   es: number;
   esAll: number;
   ms: number;
+  /** The prompt the engine ran carried a snippet. */
   snippet: boolean;
+  /** Jaccard score of the retrieved snippet (0: none retrieved). */
+  score: number;
   snippetMs: number;
   /** The target's first line (8+ characters) is in the snippet. */
   targetInSnippet: boolean;
@@ -110,6 +120,7 @@ async function main(): Promise<void> {
     cacheKey: `${c.id}:${config.name}:${threshold ?? ''}`,
     requestId: c.id,
     references: references.for(c, REFERENCE_SOURCES),
+    ...(CACHE_MODEL ? { cacheModel: true } : {}),
     ...(config.layout !== undefined ? { snippets: true, snippetLayout: config.layout, snippetQuery: QUERY } : {}),
     ...(threshold !== undefined ? { confidenceThreshold: threshold } : {}),
   });
@@ -144,6 +155,7 @@ async function main(): Promise<void> {
             esAll: editSimilarity(free.text, c.target),
             ms: free.stats.msTotal,
             snippet: free.snippet !== undefined && carried(doc, c, config),
+            score: free.snippet?.score ?? 0,
             snippetMs: free.snippet?.ms ?? 0,
             targetInSnippet: free.snippet !== undefined && carried(doc, c, config) && target.length >= 8 && free.snippet.text.includes(target),
             promptTokens: free.stats.promptTokens,
@@ -155,6 +167,31 @@ async function main(): Promise<void> {
       if ((i + 1) % 10 === 0) log(`${moment.key}: ${i + 1}/${moment.cases.length}`);
     }
   }
+  // Keystrokes: the cached prompt with and without a snippet.
+  const typing: { config: string; step: string; ms: number; reused: number; prompt: number }[] = [];
+  const typed = MOMENTS.find((m) => m.key === 'enter')?.cases.slice(0, TYPING) ?? [];
+  const typingConfigs: { name: string; snippets?: { query: 'lines' | 'tail' } }[] = [{ name: 'no snippet' }, { name: 'snippet, query lines', snippets: { query: 'lines' } }, { name: 'snippet, query tail', snippets: { query: 'tail' } }];
+  for (const c of typed) {
+    const lineStart = c.text.lastIndexOf('\n', c.offset - 1) + 1;
+    const indent = c.text.slice(lineStart, c.offset);
+    const word = c.target.slice(0, 3);
+    const steps = [
+      { step: 'at the line', text: c.text, offset: c.offset },
+      { step: '+3 characters', text: c.text.slice(0, c.offset) + word + c.text.slice(c.offset), offset: c.offset + word.length },
+      { step: 'next line', text: `${c.text.slice(0, c.offset)}${c.target}\n${indent}${c.text.slice(c.offset)}`, offset: c.offset + c.target.length + 1 + indent.length },
+    ];
+    for (const tc of typingConfigs) {
+      for (const [k, s] of steps.entries()) {
+        const doc = await store.open(`bench:///typing/${c.id}/${k}`, c.lang, s.text);
+        const r = await completeAt(env, doc, s.offset, {
+          ...options(c, { name: `typing ${tc.name}` }, undefined),
+          ...(tc.snippets !== undefined ? { snippets: true, snippetLayout: LAYOUTS[0], snippetQuery: tc.snippets.query } : {}),
+        });
+        store.close(doc.uri);
+        if (r.kind === 'done') typing.push({ config: tc.name, step: s.step, ms: r.stats.msTotal, reused: r.stats.reusedTokens, prompt: r.stats.promptTokens });
+      }
+    }
+  }
   await engine.dispose();
   info.load.push(sampleLoad());
 
@@ -164,7 +201,7 @@ async function main(): Promise<void> {
     ...runInfoMarkdown(info),
     `- cases: ${MOMENTS.map((m) => `${m.name} ${m.cases.length}`).join(', ')}; validation packages with a workspace (bench/data/fim-workspaces.jsonl), spread evenly over each case file`,
     `- references as the worker holds them (bench/lib/references.ts): open files = the 4 nearest files of the package, workspace = the package without the case's file; ${references.stats.files} files, ${references.stats.tokens} tokens`,
-    `- completeAt inline, PTP, block size auto, T 0; snippet query: ${QUERY === 'lines' ? 'the whole lines before the cursor’s line' : 'the text up to the cursor'} (last 48 tokens)`,
+    `- completeAt inline, PTP, block size auto, T 0, cache model ${CACHE_MODEL ? 'on (every row, the baseline too)' : 'off'}; snippet query: ${QUERY === 'lines' ? 'the whole lines before the cursor’s line' : 'the text up to the cursor'} (last 48 tokens)`,
     `- EM / ES: first line of the ungated completion against the removed text's first line (trimmed); ES all: the whole completion against the whole removed text`,
     `- gated: confidence "${LEVEL}" (τ ${GATE}, automatic); shown / right of shown / right and wrong characters of what the editor inserts, as bench/eval-confidence.ts`,
     `- snippet: share of requests whose prompt carried a snippet (retrieved, Jaccard ≥ 0.3; the prompt drops it when the prefix would keep < 128 tokens); in snippet: share of those whose snippet holds the target's first line (8+ characters)`,
@@ -202,8 +239,86 @@ async function main(): Promise<void> {
       '',
     );
   }
+  md.push(
+    '## Paired: where a snippet changed the outcome',
+    '',
+    'Per case against the same case without a snippet: first lines that became exact / stopped being exact, gated suggestions that became right (shown and right) / stopped being right, and wrong gated suggestions shown, without → with.',
+    '',
+    ...table(
+      ['layout', ...MOMENTS.flatMap((m) => [`${m.key} EM won / lost`, `${m.key} right won / lost`, `${m.key} wrong shown`])],
+      LAYOUTS.map((layout) => [
+        layout,
+        ...MOMENTS.flatMap((moment) => {
+          const base = new Map((samples.get(`${moment.key}/no snippet`) ?? []).map((x) => [x.id, x]));
+          const s = samples.get(`${moment.key}/snippet, ${layout}`) ?? [];
+          const right = (x: Sample): boolean => x.gated.right && x.gated.shown.trim() !== '';
+          const wrong = (x: Sample): boolean => !x.gated.right && x.gated.shown.trim() !== '';
+          const count = (f: (x: Sample, b: Sample) => boolean): number => s.filter((x) => f(x, base.get(x.id)!)).length;
+          return [
+            `${count((x, b) => x.em && !b.em)} / ${count((x, b) => !x.em && b.em)}`,
+            `${count((x, b) => right(x) && !right(b))} / ${count((x, b) => !right(x) && right(b))}`,
+            `${count((_, b) => wrong(b))} → ${count((x) => wrong(x))}`,
+          ];
+        }),
+      ]),
+    ),
+    '',
+  );
+  md.push(
+    '## Snippet score threshold (simulated)',
+    '',
+    'A request whose snippet scores below τ gets no snippet: its prompt, and so its text, are the baseline’s. Each row mixes the two runs accordingly (exact at T 0). Gated = right chars / wrong chars at the shipped confidence level.',
+    '',
+  );
+  for (const layout of LAYOUTS) {
+    const rows: (string | number)[][] = [];
+    for (const tau of SWEEP) {
+      const cells: (string | number)[] = [`${layout}, τ ${tau}`];
+      for (const moment of MOMENTS) {
+        const base = new Map((samples.get(`${moment.key}/no snippet`) ?? []).map((x) => [x.id, x]));
+        const mixed = (samples.get(`${moment.key}/snippet, ${layout}`) ?? []).map((x) => (x.snippet && x.score >= tau ? x : base.get(x.id)!));
+        const visible = mixed.filter((x) => x.gated.shown.trim() !== '');
+        const chars = (x: Sample): number => x.gated.shown.replace(/\s+$/, '').length;
+        cells.push(
+          `${pct(mean(mixed.map((x) => (x.em ? 1 : 0))), 1)} / ${fmt(mean(mixed.map((x) => x.es)), 3)}`,
+          `${sum(visible.filter((x) => x.gated.right).map(chars))} / ${sum(visible.filter((x) => !x.gated.right).map(chars))}`,
+          pct(mixed.filter((x) => x.snippet && x.score >= tau).length / Math.max(1, mixed.length)),
+        );
+      }
+      rows.push(cells);
+    }
+    const base = MOMENTS.flatMap((moment) => {
+      const s = samples.get(`${moment.key}/no snippet`) ?? [];
+      const visible = s.filter((x) => x.gated.shown.trim() !== '');
+      const chars = (x: Sample): number => x.gated.shown.replace(/\s+$/, '').length;
+      return [`${pct(mean(s.map((x) => (x.em ? 1 : 0))), 1)} / ${fmt(mean(s.map((x) => x.es)), 3)}`, `${sum(visible.filter((x) => x.gated.right).map(chars))} / ${sum(visible.filter((x) => !x.gated.right).map(chars))}`, ''];
+    });
+    md.push(...table(['layout, τ', ...MOMENTS.flatMap((m) => [`${m.key} EM / ES`, `${m.key} gated right / wrong`, `${m.key} snippet`])], [['no snippet', ...base], ...rows]), '');
+  }
+  if (typing.length > 0) {
+    md.push(
+      '## Typing: what the snippet costs the cached prompt',
+      '',
+      `The first ${typed.length} whole-line cases, each typed on with one cache (completeAt's cacheKey, as the worker keys it by document): a request at the empty line, one after the target's first 3 characters are typed, one at the next line after the target line and Enter. Layout ${LAYOUTS[0]}. Reused = prompt tokens whose keys and values came from the cache.`,
+      '',
+    );
+    const steps = [...new Set(typing.map((t) => t.step))];
+    md.push(
+      ...table(
+        ['config', ...steps.flatMap((s) => [`${s}: ms p50`, `${s}: reused / prompt`])],
+        typingConfigs.map((tc) => [
+          tc.name,
+          ...steps.flatMap((s) => {
+            const t = typing.filter((x) => x.config === tc.name && x.step === s);
+            return [fmt(quantile(t.map((x) => x.ms), 0.5), 0), `${fmt(mean(t.map((x) => x.reused)), 0)} / ${fmt(mean(t.map((x) => x.prompt)), 0)}`];
+          }),
+        ]),
+      ),
+      '',
+    );
+  }
   const json = Object.fromEntries(samples);
-  writeResults(opt.get('out') ?? 'eval-snippets', { info, samples: json }, md);
+  writeResults(opt.get('out') ?? 'eval-snippets', { info, samples: json, typing }, md);
 }
 
 main().catch(exitOnError());

@@ -187,7 +187,10 @@ export const SETTINGS = {
   /** On: measured to help (bench/results/eval-knowledge.md). */
   'context.cacheModel': bool(true),
   'context.workspace': bool(true),
-  /** Off: measured not to help the shipped model (bench/results/eval-snippets.md). */
+  /**
+   * Off: with the cache model on (the default) a snippet adds nothing on the shipped model, and
+   * shows more wrong characters; without it, a little (bench/results/eval-snippets.md).
+   */
   'context.snippets': bool(false),
   'model.path': folder,
   'model.device': oneOf(DEVICES, 'auto'),
