@@ -87,10 +87,10 @@ export function commit(
  * of `extra` (the speculations verified so far): token healing's, narrowed by the first-line
  * rule; undefined: no constraint. Both decoders sample every output index through it.
  */
-export function outputMask(state: DecodeState, extra: readonly number[] = [], extraCount = 0): Uint8Array | undefined {
+export function outputMask(state: DecodeState, extra: readonly number[] = [], extraCount = 0, withBan = true): Uint8Array | undefined {
   const output = state.generation.tokens;
   const healing = state.healing?.maskAfter(output, extra, extraCount);
-  return state.firstLine === undefined ? healing : state.firstLine.maskAfter(output, extra, extraCount, healing);
+  return state.firstLine === undefined ? healing : state.firstLine.maskAfter(output, extra, extraCount, healing, withBan);
 }
 
 /**
@@ -106,7 +106,9 @@ export function sampleOutput(state: DecodeState, logits: Float32Array, offset: n
   const row = mix === undefined ? logits : mixRow(logits, offset, V, mix);
   const at = mix === undefined ? offset : 0;
   const token = forced ?? sampleRow(row, at, V, state.sampling, u, mask);
+  // Judged among the tokens the person's text allows, banned ones included (FirstLineRule.maskAfter).
+  const judged = state.firstLine?.bans === true ? outputMask(state, extra, extraCount, false) : mask;
   // A mixed row is already normalised: without a mask its probability is read off directly.
-  const probability = mix !== undefined && mask === undefined ? Math.exp(row[token]!) : tokenProbability(row, at, V, token, mask);
+  const probability = mix !== undefined && judged === undefined ? Math.exp(row[token]!) : tokenProbability(row, at, V, token, judged);
   return { token, probability };
 }

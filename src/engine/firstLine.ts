@@ -59,8 +59,8 @@ export function firstCodeToken(tokens: readonly number[], bytesOf: (id: number) 
 }
 
 export class FirstLineRule {
-  /** Allowed tokens while the first line has no code, by healed bytes still to re-type (0: healing done). */
-  private readonly masks = new Map<number, Uint8Array>();
+  /** Allowed tokens while the first line has no code, by healed bytes still to re-type (0: healing done) and whether the ban applies. */
+  private readonly masks = new Map<string, Uint8Array>();
   private noEnd: Uint8Array | undefined;
 
   constructor(
@@ -73,11 +73,19 @@ export class FirstLineRule {
     private readonly ban: ReadonlySet<number> = new Set(),
   ) {}
 
+  /** Whether a second attempt's ban is in force (some first tokens are ruled out). */
+  get bans(): boolean {
+    return this.ban.size > 0;
+  }
+
   /**
    * Tokens allowed after `output` and the first `extraCount` of `extra`, given the healing mask
-   * there (`healing`, undefined once healing is done); undefined: no constraint.
+   * there (`healing`, undefined once healing is done); undefined: no constraint. `withBan` false:
+   * as if nothing were banned (what a token's confidence is judged among: the ban stands for an
+   * earlier attempt's text that was thrown away, not for the person's intent, so it must not
+   * lend the runner-up the banned token's probability).
    */
-  maskAfter(output: readonly number[], extra: readonly number[], extraCount: number, healing: Uint8Array | undefined): Uint8Array | undefined {
+  maskAfter(output: readonly number[], extra: readonly number[], extraCount: number, healing: Uint8Array | undefined, withBan = true): Uint8Array | undefined {
     let pending = this.healedBytes;
     let code = false;
     for (let i = 0; i < output.length + extraCount; i++) {
@@ -95,7 +103,7 @@ export class FirstLineRule {
       // The first line is complete once a line break follows its code: no constraint after it.
       for (let j = from; j < bytes.length; j++) if (bytes[j] === LF || bytes[j] === CR) return healing;
     }
-    return code ? this.endOfLine() : this.mask(pending, healing);
+    return code ? this.endOfLine() : this.mask(pending, healing, withBan);
   }
 
   /** The first line has code but no line break yet: anything but end-of-text and special tokens. */
@@ -107,17 +115,18 @@ export class FirstLineRule {
     return this.noEnd;
   }
 
-  private mask(pending: number, healing: Uint8Array | undefined): Uint8Array {
-    let mask = this.masks.get(pending);
+  private mask(pending: number, healing: Uint8Array | undefined, withBan: boolean): Uint8Array {
+    const key = `${pending}/${withBan}`;
+    let mask = this.masks.get(key);
     if (mask !== undefined) return mask;
     mask = new Uint8Array(this.vocabSize);
     for (let id = 0; id < this.vocabSize; id++) {
-      if (this.special.has(id) || this.ban.has(id) || (healing !== undefined && healing[id] === 0)) continue;
+      if (this.special.has(id) || (withBan && this.ban.has(id)) || (healing !== undefined && healing[id] === 0)) continue;
       const bytes = this.bytesOf(id);
       // The part of the token past the healed text starts the completion's first line.
       if (bytes.length > 0 && scan(bytes, Math.min(pending, bytes.length)) !== 'break') mask[id] = 1;
     }
-    this.masks.set(pending, mask);
+    this.masks.set(key, mask);
     return mask;
   }
 }

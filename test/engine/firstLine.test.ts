@@ -41,6 +41,10 @@ suite('the first-line rule', () => {
     const second = new FirstLineRule(bytes, VOCAB.length, new Set([EOT]), 0, new Set([QUOTES]));
     assert.deepEqual(allowed(second.maskAfter([INDENT], [], 0, undefined)), ['    ', ' return', 'x', ')\n']);
     assert.deepEqual(allowed(second.maskAfter([INDENT, X], [], 0, undefined)), VOCAB.filter((_, i) => i !== EOT));
+    // What a token's confidence is judged among: the banned token counts again.
+    assert.equal(second.bans, true);
+    assert.equal(rule.bans, false);
+    assert.deepEqual(allowed(second.maskAfter([INDENT], [], 0, undefined, false)), ['    ', ' return', 'x', ')\n', '"""']);
   });
 
   test('the token a second attempt bans is the one that starts the code, past the healed text', () => {
