@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind, type InlineCompletionItem, type InlineCompletionList } from 'vscode-languageserver-protocol/node';
 import { completionsOf } from '../../src/extension/inlineItems';
 import type { DecodingSettings, InlineCompletionExtras, Withheld } from '../../src/protocol/index';
-import { StatusRequest } from '../../src/protocol/index';
+import { DEFAULT_CONTEXT_SETTINGS, StatusRequest } from '../../src/protocol/index';
 import { startWorker, type Worker } from '../server/workerClient';
 
 const REPO = resolve(__dirname, '../..');
@@ -79,7 +79,9 @@ suite('the CLI and the editor show the same completion', () => {
       assert.equal(cli.status, 0, cli.stderr);
       fromCli.set(mode.name, cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as { text: string; withheld?: Withheld }));
     }
-    w = await startWorker();
+    // The editor's defaults (the cache model on) over the file alone, as the CLI sees it: no
+    // other open documents or workspace for the cache model to copy from.
+    w = await startWorker({ context: { ...DEFAULT_CONTEXT_SETTINGS, openFiles: false, workspace: false } });
     const s = await w.settled();
     assert.equal(s.state, 'ready', `worker did not get ready: ${s.error}`);
   });

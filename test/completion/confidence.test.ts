@@ -101,7 +101,7 @@ export function median(xs: number[]): number {
     const gated = await complete('junk', 'typescript', STATS, { confidence: 'medium' });
     assert.equal(gated.text, '');
     assert.equal(gated.stats.withheld?.reason, 'unsure');
-    assert.match(gated.stats.withheld!.detail, /not sure enough .* at \d+%.*needs 40%/);
+    assert.match(gated.stats.withheld!.detail, /not sure enough .* at \d+%.*needs 45%/);
     assert.equal(gated.result.stopReason, 'unsure');
     assert.ok(gated.stats.calls < off.stats.calls, `the cut saves calls: ${gated.stats.calls} vs ${off.stats.calls}`);
   });

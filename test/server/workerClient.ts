@@ -20,7 +20,7 @@ import {
   type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import type { InitializationOptions, StatusResult, WorkerSettings } from '../../src/protocol/index';
-import { BUNDLED_MODEL_DIR, StatusChangedNotification, StatusRequest, WORKER_ENV, WORKER_EXEC_ARGV } from '../../src/protocol/index';
+import { BUNDLED_MODEL_DIR, DEFAULT_CONTEXT_SETTINGS, StatusChangedNotification, StatusRequest, WORKER_ENV, WORKER_EXEC_ARGV } from '../../src/protocol/index';
 
 export const REPO = resolve(__dirname, '../..');
 export const SERVER = join(REPO, 'dist', 'server.js');
@@ -42,7 +42,11 @@ export interface Worker {
  * Confidence off: most tests check the decoding machinery and want the model's whole text; the
  * confidence rule has its own tests, which set the level per request.
  */
-export const TEST_SETTINGS: WorkerSettings = { device: 'cpu', threads: 1, logLevel: 'debug', requestTimeoutMs: 20_000, confidence: 'off' };
+/**
+ * The mechanics suites run the model as it is: no confidence gate, no cache model (the fixtures'
+ * completions were picked on the bare model). Their own tests turn each on.
+ */
+export const TEST_SETTINGS: WorkerSettings = { device: 'cpu', threads: 1, logLevel: 'debug', requestTimeoutMs: 20_000, confidence: 'off', context: { ...DEFAULT_CONTEXT_SETTINGS, cacheModel: false } };
 
 /**
  * `stdio` is what the tests mostly use; `ipc` is how the extension starts the worker.

@@ -92,6 +92,33 @@ suite('worker lookup-draft indexes', () => {
     await until(w, (x) => x.index.open.documents === 0, 'closed document dropped');
   });
 
+  test('the cache model: a call another open document makes after the same code comes back; ptp.context.cacheModel off, it does not', async () => {
+    const pricing = 'export function orderTotal(order: Order): number {\n  let total = 0;\n  for (const line of order.lines) {\n    total += line.price * line.quantity;\n  }\n  const taxed = total * (1 + order.taxRate);\n  return applyLoyaltyDiscount(taxed, order.customer);\n}\n';
+    const invoice = 'export function invoiceTotal(order: Order): number {\n  let total = 0;\n  for (const line of order.lines) {\n    total += line.price * line.quantity;\n  }\n  const taxed = total * (1 + order.taxRate);\n  \n}\n';
+    const uris = ['pricing.ts', 'invoice.ts'].map((f) => pathToFileURL(path.join(dir, f)).href);
+    for (const [i, text] of [pricing, invoice].entries()) {
+      await w.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: uris[i]!, languageId: 'typescript', version: 1, text } });
+    }
+    await until(w, (x) => x.index.open.documents === 2, 'both documents indexed');
+    // After Enter below `const taxed = ...`.
+    const complete = async (): Promise<string> => {
+      const reply = (await w.connection.sendRequest(InlineCompletionRequest.type, {
+        textDocument: { uri: uris[1]! },
+        position: { line: 6, character: 2 },
+        context: { triggerKind: InlineCompletionTriggerKind.Automatic },
+        ptp: { decoding: { decoder: 'ptp', blockSize: 'auto', seed: 1, temperature: 0, topK: 50, topP: 0.95, maxTokens: 32 }, alternatives: 1 },
+      } as never)) as { items: { insertText: string }[] } | { insertText: string }[] | null;
+      const items = reply === null ? [] : Array.isArray(reply) ? reply : reply.items;
+      return items[0]?.insertText ?? '';
+    };
+    assert.equal(await complete(), 'return applyLoyaltyDiscount(taxed, order.customer);');
+    await w.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { ...TEST_SETTINGS, context: { ...TRUSTED, cacheModel: false } } });
+    assert.ok(!(await complete()).includes('applyLoyaltyDiscount'));
+    await w.connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { ...TEST_SETTINGS, context: TRUSTED } });
+    for (const uri of uris) await w.connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+    await until(w, (x) => x.index.open.documents === 0 && x.index.workspace.state === 'done', 'documents closed, workspace back');
+  });
+
   test('file events add and drop workspace files', async () => {
     const added = path.join(dir, 'more.py');
     fs.writeFileSync(added, 'def more():\n    return 1\n');
