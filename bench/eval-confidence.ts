@@ -11,6 +11,9 @@
  * Moments and what counts as right: bench/lib/moments.ts. Right and wrong characters count whole
  * suggestions' characters (trailing whitespace not counted).
  *
+ * The gate alone: no references and no cache model (bench/eval-knowledge.ts measures the gate
+ * with them, as the editor runs by default).
+ *
  * Decoding is PTP with block size `auto` and a fixed seed per case, as the editor runs it. At
  * the shipped thresholds it also runs AR: the tokens, the cut and the shown text must be the same.
  */
@@ -27,7 +30,7 @@ import { fmt, mean, pct, percentiles, sum } from './lib/stats';
 
 const opt = args();
 const LIMIT = opt.has('limit') ? Number(opt.get('limit')) : Infinity;
-const SWEEP = [0.1, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6];
+const SWEEP = [0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6];
 const SWEEP_T02 = [0.2, 0.3, 0.4, 0.5];
 const DEFAULT_LEVEL = SETTINGS['completion.confidence'].default;
 const DEFAULT = CONFIDENCE_THRESHOLDS[DEFAULT_LEVEL as Exclude<typeof DEFAULT_LEVEL, 'off'>];
