@@ -17,8 +17,8 @@ import type { ConfidenceLevel, Withheld } from '../protocol/index';
  * cache model (bench/results/eval-confidence.md), at 0.4 62% of what is shown after Enter is
  * right and 35% of moments show something (59% and 31% mid-line), against 6% and 15% right with
  * no gate. The cache model (ptp.context.cacheModel, on by default) makes copies sure; at 0.4 it
- * showed more but a little less of it right after Enter (60%), so 'medium' is 0.45: 69% right
- * after Enter at 43% shown, 68% at 32% mid-line, 57% at 39% multi-line, each above what 0.4 gave
+ * showed more but a little less of it right after Enter (61%), so 'medium' is 0.45: 70% right
+ * after Enter at 42% shown, 68% at 32% mid-line, 57% at 39% multi-line, each above what 0.4 gave
  * without it, with 61-78% more right characters (bench/results/eval-knowledge.md). 'low' shows
  * about half the moments, 'high' about a quarter at about 70% right. An explicit request shows
  * about two thirds of moments.
