@@ -22,4 +22,3 @@ export async function decodeAr(state: DecodeState): Promise<void> {
     commit(state, result, tokens.length, [token], { confidence: [probability], acceptedDrafts: 0, draft: 'none', rows: layout.rows });
   }
 }
-

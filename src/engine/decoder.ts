@@ -97,7 +97,8 @@ export function outputMask(state: DecodeState, extra: readonly number[] = [], ex
  * The token output index k + `extraCount` gets from the logits row at `offset` (after the
  * committed tokens and the first `extraCount` speculations of `extra`) with auxiliary variable
  * `u`, and its probability (tokenProbability): through the masks and, with a cache model, from
- * the mixture. `forced` (DecoderHooks.forceToken) is taken instead of sampling, with its probability. Both decoders sample every output token here, so they sample the same way.
+ * the mixture. `forced` (DecoderHooks.forceToken) is taken instead of sampling, with its
+ * probability. Both decoders sample every output token here, so they sample the same way.
  */
 export function sampleOutput(state: DecodeState, logits: Float32Array, offset: number, u: number, extra: readonly number[] = [], extraCount = 0, forced?: number): { token: number; probability: number } {
   const V = state.vocabSize;
