@@ -19,12 +19,13 @@
  * first line; multi-line also the whole text's edit similarity) and gated at the shipped level
  * (shown / right of shown / right and wrong characters, as bench/eval-confidence.ts counts them).
  */
-import { type SyntaxDocument, isWordChar } from '../src/context';
+import type { SyntaxDocument } from '../src/context';
 import { CONFIDENCE_THRESHOLDS, completeAt, promptAt, type CompleteAtOptions, type CompletionOutcome } from '../src/completion';
 import { Engine, type SnippetLayout } from '../src/engine';
 import { SETTINGS } from '../src/protocol/settings';
-import { type FimCase, newStore, openCase, readCases } from './lib/cases';
+import { type FimCase, newStore, openCase } from './lib/cases';
 import { loadPolicy } from './lib/latencyCurve';
+import { type Moment, isRight, moments } from './lib/moments';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
 import { editSimilarity } from './lib/match';
 import { CaseReferences, REFERENCE_SOURCES } from './lib/references';
@@ -46,21 +47,6 @@ const CACHE_MODEL = opt.has('cache-model');
 const LEVEL = SETTINGS['completion.confidence'].default as 'low' | 'medium' | 'high';
 const GATE = CONFIDENCE_THRESHOLDS[LEVEL].automatic;
 
-interface Moment {
-  key: string;
-  name: string;
-  cases: FimCase[];
-}
-
-/** eval-line's cursor sits anywhere in a line; typing moments start after a word boundary (as eval-confidence). */
-function atWordBoundary(c: FimCase): FimCase {
-  let offset = c.offset;
-  if (!isWordChar(c.target[0])) return c;
-  while (offset > 0 && isWordChar(c.text[offset - 1])) offset--;
-  if (offset === c.offset) return c;
-  return { ...c, offset, target: c.text.slice(offset, c.offset) + c.target, text: c.text.slice(0, offset) + c.text.slice(c.offset) };
-}
-
 /** `limit` cases spread evenly over `cases` (the files are grouped by language and package). */
 function spread(cases: FimCase[], limit: number): FimCase[] {
   if (cases.length <= limit) return cases;
@@ -69,11 +55,9 @@ function spread(cases: FimCase[], limit: number): FimCase[] {
 
 const workspaces = readWorkspaces();
 const withWorkspace = (cases: FimCase[]): FimCase[] => cases.filter((c) => workspaces.has(c.pkg));
-const MOMENTS: Moment[] = [
-  { key: 'enter', name: 'after Enter (whole line)', cases: spread(withWorkspace(readCases('eval-whole-line.jsonl')), LIMIT) },
-  { key: 'typing', name: 'typing, mid-line', cases: spread(withWorkspace(readCases('eval-line.jsonl')), LIMIT).map(atWordBoundary) },
-  { key: 'multi', name: 'multi-line (block body, 2-4 lines)', cases: spread(withWorkspace(readCases('eval-multiline.jsonl')), LIMIT) },
-].filter((m) => SETS.includes(m.key));
+const MOMENTS: Moment[] = moments()
+  .filter((m) => SETS.includes(m.key))
+  .map((m) => ({ ...m, cases: spread(withWorkspace(m.cases), LIMIT) }));
 
 type Config = { name: string; layout?: SnippetLayout };
 const CONFIGS: Config[] = [{ name: 'no snippet' }, ...LAYOUTS.map((layout) => ({ name: `snippet, ${layout}`, layout }))];
@@ -96,13 +80,6 @@ interface Sample {
 }
 
 const firstLine = (text: string): string => text.replace(/\r\n?/g, '\n').split('\n')[0]!.trim();
-
-/** Right: the file continues with the suggestion (trailing whitespace ignored), as eval-confidence. */
-function isRight(c: FimCase, shown: string): boolean {
-  const s = shown.replace(/\s+$/, '').replace(/\r\n/g, '\n');
-  const continuation = (c.target + c.text.slice(c.offset)).replace(/\r\n/g, '\n');
-  return s !== '' && continuation.startsWith(s);
-}
 
 async function main(): Promise<void> {
   const engine = await Engine.load(MODEL_DIR);
