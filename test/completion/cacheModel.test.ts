@@ -9,38 +9,9 @@ import { after, before, suite, test } from 'node:test';
 import { completeAt, type CompleteAtOptions } from '../../src/completion/index';
 import { DocumentStore } from '../../src/context/index';
 import { type DraftReference, Engine, TokenIndex } from '../../src/engine/index';
+import { INVOICE_TS, PRICING_TS } from './pricingFixture';
 
 const MODEL_DIR = join(__dirname, '../../models/ptp-code-10m');
-
-/** Another open file: the same pricing loop, then a call to `applyLoyaltyDiscount`. */
-const OTHER = `import { Order } from './order';
-
-export function orderTotal(order: Order): number {
-  let total = 0;
-  for (const line of order.lines) {
-    total += line.price * line.quantity;
-  }
-  const taxed = total * (1 + order.taxRate);
-  return applyLoyaltyDiscount(taxed, order.customer);
-}
-
-export function lineCount(order: Order): number {
-  return order.lines.length;
-}
-`;
-
-/** The document: the same loop; the cursor on the empty line after it (after Enter). */
-const DOC = `import { Order } from './order';
-
-export function invoiceTotal(order: Order): number {
-  let total = 0;
-  for (const line of order.lines) {
-    total += line.price * line.quantity;
-  }
-  const taxed = total * (1 + order.taxRate);
-  |
-}
-`;
 
 const RIGHT = 'return applyLoyaltyDiscount(taxed, order.customer);';
 
@@ -62,7 +33,7 @@ suite('the cache model (shipped model)', () => {
     try {
       const index = new TokenIndex();
       index.set(doc.uri, engine.encode(doc.text));
-      index.set('test:///pricing.ts', engine.encode(OTHER));
+      index.set('test:///pricing.ts', engine.encode(PRICING_TS));
       const references: DraftReference[] = [
         { source: 'document', index, only: doc.uri },
         { source: 'open', index, exclude: doc.uri },
@@ -83,22 +54,22 @@ suite('the cache model (shipped model)', () => {
   }
 
   test('the line another open file writes after the same code is suggested; without the cache model it is not', async () => {
-    assert.equal(await offered(DOC, { cacheModel: true }), RIGHT);
-    assert.ok(!(await offered(DOC, { cacheModel: false })).includes('applyLoyaltyDiscount'));
+    assert.equal(await offered(INVOICE_TS, { cacheModel: true }), RIGHT);
+    assert.ok(!(await offered(INVOICE_TS, { cacheModel: false })).includes('applyLoyaltyDiscount'));
   });
 
   test('the confidence gate shows the copied call (a part of it, never something else); AR shows the same', async () => {
-    const shown = await offered(DOC, { cacheModel: true, confidence: 'medium' });
+    const shown = await offered(INVOICE_TS, { cacheModel: true, confidence: 'medium' });
     assert.ok(shown.startsWith('return applyLoyaltyDiscount'), JSON.stringify(shown));
     assert.ok(RIGHT.startsWith(shown), JSON.stringify(shown));
-    const ar = await offered(DOC, { cacheModel: true, confidence: 'medium', decoding: { decoder: 'ar', seed: 1, temperature: 0, topK: 50, topP: 0.95, blockSize: 1 } });
+    const ar = await offered(INVOICE_TS, { cacheModel: true, confidence: 'medium', decoding: { decoder: 'ar', seed: 1, temperature: 0, topK: 50, topP: 0.95, blockSize: 1 } });
     assert.equal(ar, shown);
     // Without it the model is unsure there and shows nothing.
-    assert.equal(await offered(DOC, { cacheModel: false, confidence: 'medium' }), '');
+    assert.equal(await offered(INVOICE_TS, { cacheModel: false, confidence: 'medium' }), '');
   });
 
   test('while typing the name, the rest of the call is suggested', async () => {
-    const typed = DOC.replace('  |', '  return apply|');
+    const typed = INVOICE_TS.replace('  |', '  return apply|');
     const shown = await offered(typed, { cacheModel: true });
     assert.equal(shown, 'LoyaltyDiscount(taxed, order.customer);');
   });

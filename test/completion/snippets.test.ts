@@ -9,38 +9,9 @@ import { after, before, suite, test } from 'node:test';
 import { completeAt, promptAt, type CompleteAtOptions } from '../../src/completion/index';
 import { DocumentStore } from '../../src/context/index';
 import { type DraftReference, Engine, TokenIndex } from '../../src/engine/index';
+import { INVOICE_TS, PRICING_TS } from './pricingFixture';
 
 const MODEL_DIR = join(__dirname, '../../models/ptp-code-10m');
-
-/** Another open file: an order-pricing helper whose last lines call `applyLoyaltyDiscount`. */
-const OTHER = `import { Order } from './order';
-
-export function orderTotal(order: Order): number {
-  let total = 0;
-  for (const line of order.lines) {
-    total += line.price * line.quantity;
-  }
-  const taxed = total * (1 + order.taxRate);
-  return applyLoyaltyDiscount(taxed, order.customer);
-}
-
-export function lineCount(order: Order): number {
-  return order.lines.length;
-}
-`;
-
-/** The document: the same loop, the cursor after it. */
-const DOC = `import { Order } from './order';
-
-export function invoiceTotal(order: Order): number {
-  let total = 0;
-  for (const line of order.lines) {
-    total += line.price * line.quantity;
-  }
-  const taxed = total * (1 + order.taxRate);
-  |
-}
-`;
 
 suite('snippets in the prompt (shipped tokenizer)', () => {
   let engine: Engine;
@@ -63,11 +34,11 @@ suite('snippets in the prompt (shipped tokenizer)', () => {
   });
 
   async function open(): Promise<{ doc: Awaited<ReturnType<DocumentStore['open']>>; offset: number; index: TokenIndex }> {
-    const offset = DOC.indexOf('|');
-    const doc = await store.open('test:///invoice.ts', 'typescript', DOC.replace('|', ''));
+    const offset = INVOICE_TS.indexOf('|');
+    const doc = await store.open('test:///invoice.ts', 'typescript', INVOICE_TS.replace('|', ''));
     const index = new TokenIndex();
     index.set('test:///invoice.ts', engine.encode(doc.text));
-    index.set('test:///pricing.ts', engine.encode(OTHER));
+    index.set('test:///pricing.ts', engine.encode(PRICING_TS));
     return { doc, offset, index };
   }
 

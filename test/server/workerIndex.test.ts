@@ -20,6 +20,7 @@ import {
 } from 'vscode-languageserver-protocol/node';
 import type { ContextSettings, StatusResult } from '../../src/protocol/index';
 import { StatusRequest, TraceRequest } from '../../src/protocol/index';
+import { INVOICE_TS, PRICING_TS } from '../completion/pricingFixture';
 import { TEST_SETTINGS, startWorker, type Worker } from './workerClient';
 
 const TRUSTED: ContextSettings = { openFiles: true, workspace: true, trusted: true, exclude: ['**/excluded'] };
@@ -93,18 +94,19 @@ suite('worker lookup-draft indexes', () => {
   });
 
   test('the cache model: a call another open document makes after the same code comes back; ptp.context.cacheModel off, it does not', async () => {
-    const pricing = 'export function orderTotal(order: Order): number {\n  let total = 0;\n  for (const line of order.lines) {\n    total += line.price * line.quantity;\n  }\n  const taxed = total * (1 + order.taxRate);\n  return applyLoyaltyDiscount(taxed, order.customer);\n}\n';
-    const invoice = 'export function invoiceTotal(order: Order): number {\n  let total = 0;\n  for (const line of order.lines) {\n    total += line.price * line.quantity;\n  }\n  const taxed = total * (1 + order.taxRate);\n  \n}\n';
+    const cursor = INVOICE_TS.indexOf('|');
+    const invoice = INVOICE_TS.replace('|', '');
+    const lines = invoice.slice(0, cursor).split('\n');
     const uris = ['pricing.ts', 'invoice.ts'].map((f) => pathToFileURL(path.join(dir, f)).href);
-    for (const [i, text] of [pricing, invoice].entries()) {
+    for (const [i, text] of [PRICING_TS, invoice].entries()) {
       await w.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: uris[i]!, languageId: 'typescript', version: 1, text } });
     }
     await until(w, (x) => x.index.open.documents === 2, 'both documents indexed');
-    // After Enter below `const taxed = ...`.
+    // After Enter below `const taxed = ...` (the fixture's cursor).
     const complete = async (): Promise<string> => {
       const reply = (await w.connection.sendRequest(InlineCompletionRequest.type, {
         textDocument: { uri: uris[1]! },
-        position: { line: 6, character: 2 },
+        position: { line: lines.length - 1, character: lines.at(-1)!.length },
         context: { triggerKind: InlineCompletionTriggerKind.Automatic },
         ptp: { decoding: { decoder: 'ptp', blockSize: 'auto', seed: 1, temperature: 0, topK: 50, topP: 0.95, maxTokens: 32 }, alternatives: 1 },
       } as never)) as { items: { insertText: string }[] } | { insertText: string }[] | null;
