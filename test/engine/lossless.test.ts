@@ -86,11 +86,12 @@ async function compare(
   maxTokens: number,
   hooks: (c: Case, ar: DecodeResult) => DecoderHooks | undefined,
   ptpOptions: Partial<DecodeOptions> = {},
-  /** Options for both decoders, fresh per request (a stateful stop rule). */
-  shared?: () => Partial<DecodeOptions>,
+  /**
+   * Options for both decoders, fresh per request (a stateful stop rule), by case: the same for
+   * cases of one temperature and seed (AR runs once for them).
+   */
+  shared?: (c: Case) => Partial<DecodeOptions>,
   results?: { ar: DecodeResult; ptp: DecodeResult }[],
-  /** Options for both decoders by case (the same for cases of one temperature and seed: AR runs once for them). */
-  perCase?: (c: Case) => Partial<DecodeOptions>,
 ): Promise<Comparison> {
   const arCache = new Map<string, DecodeResult>();
   const out: Comparison = { mismatches: [], acceptedDrafts: 0, ptpCalls: 0, arCalls: 0, stopReasons: new Set(), maxConfidenceGap: 0 };
@@ -98,10 +99,10 @@ async function compare(
     const arKey = `${c.temperature}/${c.seed}`;
     let ar = arCache.get(arKey);
     if (!ar) {
-      ar = await engine.complete(c.prompt, { ...options(c, 'ar', maxTokens), ...perCase?.(c), ...shared?.() });
+      ar = await engine.complete(c.prompt, { ...options(c, 'ar', maxTokens), ...shared?.(c) });
       arCache.set(arKey, ar);
     }
-    const ptp = await engine.complete(c.prompt, { ...options(c, 'ptp', maxTokens), ...perCase?.(c), ...shared?.(), ...ptpOptions }, hooks(c, ar));
+    const ptp = await engine.complete(c.prompt, { ...options(c, 'ptp', maxTokens), ...shared?.(c), ...ptpOptions }, hooks(c, ar));
     results?.push({ ar, ptp });
     out.arCalls += ar.calls;
     out.ptpCalls += ptp.calls;
@@ -321,7 +322,7 @@ for (const subject of SUBJECTS) {
       const eot = engine.manifest.special_tokens.endoftext;
       const results: { ar: DecodeResult; ptp: DecodeResult }[] = [];
       const cacheOptions = (c: Case): Partial<DecodeOptions> => ({ references: [{ source: 'open', index: open }], cacheModel: SEEDS.indexOf(c.seed) % 2 === 0 ? true : heavy });
-      const r = await compare(engine, subject.maxTokens, (c, ar) => ({ draftToken: mostlyRight(ar, eot, c.seed) }), {}, undefined, results, cacheOptions);
+      const r = await compare(engine, subject.maxTokens, (c, ar) => ({ draftToken: mostlyRight(ar, eot, c.seed) }), {}, cacheOptions, results);
       assert.deepEqual(r.mismatches, []);
       const changed = results.filter(({ ar }, i) => ar.text !== plain[i]).length;
       assert.ok(changed >= 5, `the cache model changed only ${changed} of ${CASES.length} texts: the test would not exercise the mixture`);
