@@ -17,7 +17,7 @@
  * that token. Per group and L, λ maximises the mean log-likelihood of ln((1 - λ) p + λ c); the
  * table is then smoothed: sparse lengths borrow the next shorter one's λ, and λ never falls as L grows.
  */
-import { buildPrompt } from '../src/context';
+import { promptAt } from '../src/completion';
 import { CACHE_MAX_MATCH, CacheModel, type CacheGroup, type CacheWeights, Engine } from '../src/engine';
 import { readCases } from './lib/cases';
 import { MODEL_DIR, runInfo, runInfoMarkdown, sampleLoad } from './lib/machine';
@@ -57,24 +57,28 @@ interface Point {
   let forced = 0;
   let base = 0;
   for (const [n, c] of cases.entries()) {
-    const built = buildPrompt(c.text, c.offset);
-    if (built.prompt === null) continue;
-    const typed = /[ \t]+$/.exec(built.prompt.prefix)?.[0] ?? '';
-    const prompt = { prefix: built.prompt.prefix.slice(0, built.prompt.prefix.length - typed.length), suffix: built.prompt.suffix };
+    // The prompt completeAt sends (the whitespace typed before the cursor held back, the model re-types it).
+    const planned = promptAt({ engine }, { languageId: c.lang, text: c.text }, c.offset, { decoding: { decoder: 'ar', seed: 0, temperature: 0, topK: 0, topP: 1, blockSize: 1 }, mode: 'inline', requestId: c.id });
+    if (planned === undefined) continue;
+    const prompt = planned.prompt;
+    const typed = /[ \t]+$/.exec(c.text.slice(0, c.offset))?.[0] ?? '';
     const target = engine.encode(typed + c.target).slice(0, MAX_FORCED);
     if (target.length === 0) continue;
     const refs = workspaces.has(c.pkg) ? references.for(c, ['open', 'workspace']) : [];
     const options = { decoder: 'ar', seed: 0, temperature: 1, topK: 0, topP: 1, blockSize: 1, maxTokens: target.length, heal: false, lookup: false } as const;
     const result = await engine.complete(prompt, options, { forceToken: (k) => target[k] });
     const ids = engine.promptIds(prompt, options);
+    // One cache model per group: the other group's weights are 0, so `next` reports this one's match.
+    const models = GROUPS.map((group) => {
+      const only: CacheWeights = { own: group === 'own' ? ONES : ZEROS, other: group === 'other' ? ONES : ZEROS };
+      return [group, new CacheModel(ids, engine.manifest.special_tokens, refs, only)] as const;
+    });
     for (const [k, token] of result.tokens.entries()) {
       const p = result.confidence[k]!;
       base += Math.log(p);
       forced++;
-      for (const group of GROUPS) {
-        // One group at a time: the weights of the other are 0, so `next` reports this one's match.
-        const only: CacheWeights = { own: group === 'own' ? ONES : ZEROS, other: group === 'other' ? ONES : ZEROS };
-        const mix = new CacheModel(ids, engine.manifest.special_tokens, refs, only).next(target.slice(0, k));
+      for (const [group, model] of models) {
+        const mix = model.next(target.slice(0, k));
         if (mix === undefined) continue;
         const at = mix.ids.indexOf(token);
         ((points[group][mix.matched] ??= [])).push({ p, c: at < 0 ? 0 : mix.probs[at]! });
