@@ -199,14 +199,13 @@ export class TokenIndex {
   private walk(sequence: readonly number[], filter: MatchFilter, visit: (p: number, matched: number) => boolean, maxMatch = MAX_REFERENCE_MATCH): void {
     const N = sequence.length;
     if (N < GRAM || this.live === 0) return;
-    const only = filter.only === undefined ? undefined : this.spans.get(filter.only);
-    if (filter.only !== undefined && (only === undefined || only.end - only.start <= GRAM)) return;
-    const skip = filter.exclude === undefined ? undefined : this.spans.get(filter.exclude);
+    const spans = this.filterSpans(filter);
+    if (spans === undefined || (spans.only !== undefined && spans.only.end - spans.only.start <= GRAM)) return;
     const a = this.arena;
     let seen = 0;
     let skipped = 0;
     for (let p = this.head[hash(sequence, N - 1) & this.mask]!; p >= 0 && seen < MAX_CHAIN; p = this.next[p]!) {
-      if ((only !== undefined && (p < only.start || p >= only.end)) || (skip !== undefined && p >= skip.start && p < skip.end)) {
+      if (filteredOut(p, spans)) {
         if (++skipped > MAX_SKIPPED) break;
         continue;
       }
@@ -216,6 +215,13 @@ export class TokenIndex {
       while (n < maxMatch && n < N && p - n >= 0 && a[p - n] === sequence[N - 1 - n]) n++;
       if (n >= GRAM && visit(p, n)) return;
     }
+  }
+
+  /** The spans of the filter's documents; undefined when `only` names no document here. */
+  private filterSpans(filter: MatchFilter): FilterSpans | undefined {
+    const only = filter.only === undefined ? undefined : this.spans.get(filter.only);
+    if (filter.only !== undefined && only === undefined) return undefined;
+    return { only, skip: filter.exclude === undefined ? undefined : this.spans.get(filter.exclude) };
   }
 
   /** Chains every window ending in [start + GRAM - 1, end). */
@@ -317,16 +323,15 @@ export class TokenIndex {
    */
   occurrences(query: readonly number[], perWindow: number, filter: MatchFilter, visit: (i: number, position: number) => void): void {
     if (query.length < GRAM || perWindow <= 0 || this.live === 0) return;
-    const only = filter.only === undefined ? undefined : this.spans.get(filter.only);
-    if (filter.only !== undefined && only === undefined) return;
-    const skip = filter.exclude === undefined ? undefined : this.spans.get(filter.exclude);
+    const spans = this.filterSpans(filter);
+    if (spans === undefined) return;
     const a = this.arena;
     const skipBudget = Math.max(perWindow, Math.floor(MAX_SKIPPED / query.length));
     for (let i = GRAM - 1; i < query.length; i++) {
       let found = 0;
       let skipped = 0;
       for (let p = this.head[hash(query, i) & this.mask]!; p >= 0 && found < perWindow; p = this.next[p]!) {
-        if ((only !== undefined && (p < only.start || p >= only.end)) || (skip !== undefined && p >= skip.start && p < skip.end)) {
+        if (filteredOut(p, spans)) {
           if (++skipped > skipBudget) break;
           continue;
         }
@@ -354,6 +359,17 @@ export class TokenIndex {
     if (end <= start) return undefined;
     return { tokens: Array.from(this.arena.subarray(start, end)), id, offset: start - span.start };
   }
+}
+
+/** A MatchFilter as arena spans: draft only inside `only`, never inside `skip`. */
+interface FilterSpans {
+  only: Span | undefined;
+  skip: Span | undefined;
+}
+
+/** Whether arena position `p` lies outside what the filter allows. */
+function filteredOut(p: number, { only, skip }: FilterSpans): boolean {
+  return (only !== undefined && (p < only.start || p >= only.end)) || (skip !== undefined && p >= skip.start && p < skip.end);
 }
 
 /** Hash of the GRAM tokens ending at index `end` of `tokens`. */
