@@ -28,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import type { DocumentView, FimPrompt, LatencyPoint, NoPromptReason, Scope, ScopeInfo } from '../context/index';
 import { DEFAULT_MAX_TOKENS, analyze, buildPrompt, chooseBlockSize, makeStopper, restoreEol, trimCompletion } from '../context/index';
 import type { DecodeResult, DraftReference, Engine, Prompt, ReferenceSource, SnippetLayout } from '../engine/index';
-import { SNIPPET_QUERY, formatSnippet, retrieveSnippet, snippetName } from '../engine/index';
+import { SNIPPET_QUERY, formatSnippet, retrieveSnippet, snippetName, snippetSource } from '../engine/index';
 import type { CompletionStats, ConfidenceLevel, TraceCall, Withheld } from '../protocol/index';
 import { type CutBoundary, confidenceThreshold, cutBack, holdsWord, withheldReason } from './confidence';
 import { preview, round, shownConfidence, traceCalls } from './report';
@@ -348,7 +348,7 @@ function plan(
  */
 function snippetFor(engine: Engine, languageId: string, prefix: string, options: CompleteAtOptions): SnippetInfo | undefined {
   const references = options.references ?? [];
-  if (!references.some((r) => r.source !== 'document' && r.only === undefined)) return undefined;
+  if (!references.some(snippetSource)) return undefined;
   const start = performance.now();
   const upTo = (options.snippetQuery ?? SNIPPET_QUERY_FROM) === 'lines' ? prefix.lastIndexOf('\n') + 1 : prefix.length;
   const tail = prefix.slice(Math.max(0, upTo - QUERY_CHARS), upTo);

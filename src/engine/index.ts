@@ -7,7 +7,7 @@ export { STEPS_PER_NAT, confidenceSteps, stepLimit, stepsToProbability } from '.
 export type { DecoderHooks } from './decoder';
 export type { Prompt } from './prompt';
 export { MIN_PREFIX_WITH_CONTEXT, suffixSpan } from './prompt';
-export { MIN_JACCARD, SNIPPET_AFTER, SNIPPET_BEFORE, SNIPPET_QUERY, formatSnippet, jaccard, retrieveSnippet, snippetName, type Snippet, type SnippetLayout, type SnippetOptions } from './snippets';
+export { MIN_JACCARD, SNIPPET_AFTER, SNIPPET_BEFORE, SNIPPET_QUERY, formatSnippet, jaccard, retrieveSnippet, snippetName, snippetSource, type Snippet, type SnippetLayout, type SnippetOptions } from './snippets';
 export type { Manifest } from './manifest';
 export type { Device } from './runner';
 export type { LoadOptions } from './model';

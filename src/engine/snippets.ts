@@ -64,6 +64,11 @@ interface Candidate {
   votes: number;
 }
 
+/** Whether retrieval searches `ref`: another document's index, never the document being completed. */
+export function snippetSource(ref: DraftReference): boolean {
+  return ref.source !== 'document' && ref.only === undefined;
+}
+
 /** The best-matching window for `query` in the references' other documents, or undefined. */
 export function retrieveSnippet(query: readonly number[], references: readonly DraftReference[], options: SnippetOptions = {}): Snippet | undefined {
   const q = query.slice(-SNIPPET_QUERY);
@@ -73,7 +78,7 @@ export function retrieveSnippet(query: readonly number[], references: readonly D
   const minScore = options.minScore ?? MIN_JACCARD;
   const places = new Map<string, Candidate>();
   references.forEach((ref, r) => {
-    if (ref.source === 'document' || ref.only !== undefined) return;
+    if (!snippetSource(ref)) return;
     ref.index.occurrences(q, PER_WINDOW, { ...(ref.exclude !== undefined ? { exclude: ref.exclude } : {}) }, (i, position) => {
       const shift = q.length - 1 - i;
       const key = `${r}:${(position + shift) >> BUCKET_BITS}`;
